@@ -1,0 +1,126 @@
+/**
+ * Connection bookkeeping for graceful shutdown. The HTTP servers never listen themselves (the
+ * protocol listener feeds them sockets), so their own close() and connection tracking do not
+ * apply: http2.Http2Server#close() waits for sessions nobody closes, and http.Server only tracks
+ * connections once it emits 'listening'. Everything is therefore tracked here, per socket.
+ */
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
+import type * as net from "node:net";
+
+/** Tracks every accepted socket, what protocol it ended up speaking, and its in-flight requests. */
+export class ConnectionTracker {
+  /** Every accepted socket until it closes, whatever its protocol or state. */
+  readonly #sockets = new Set<net.Socket>();
+  /** HTTP/1.1 sockets and how many requests each has in flight. */
+  readonly #http1 = new Map<net.Socket, number>();
+  /** HTTP/2 sessions, each owning one socket. */
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  /** Sockets owned by an HTTP/2 session. */
+  readonly #http2Sockets = new Set<net.Socket>();
+  #draining = false;
+  #onEmpty: (() => void)[] = [];
+
+  /** Records a newly accepted socket. */
+  addSocket(socket: net.Socket): void {
+    if (this.#draining) {
+      // Accepted just before the listener closed; there is no time to serve it.
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once("close", () => {
+      this.#sockets.delete(socket);
+      this.#http1.delete(socket);
+      this.#http2Sockets.delete(socket);
+      if (this.#sockets.size === 0) {
+        for (const resolve of this.#onEmpty.splice(0)) {
+          resolve();
+        }
+      }
+    });
+  }
+
+  /** Records that a socket was handed to the HTTP/1.1 server. */
+  addHttp1Socket(socket: net.Socket): void {
+    this.#http1.set(socket, 0);
+  }
+
+  /** Records an HTTP/1.1 request for as long as its response is open. */
+  addHttp1Request(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const socket = request.socket;
+    this.#http1.set(socket, (this.#http1.get(socket) ?? 0) + 1);
+    if (this.#draining && !response.headersSent) {
+      // Node then closes the socket once this response is done instead of keeping it alive.
+      response.setHeader("connection", "close");
+    }
+    response.once("close", () => {
+      const inFlight = (this.#http1.get(socket) ?? 1) - 1;
+      this.#http1.set(socket, inFlight);
+      if (this.#draining && inFlight === 0) {
+        // Headers went out saying keep-alive; end() still flushes what the response wrote.
+        socket.end();
+      }
+    });
+  }
+
+  /** Records an HTTP/2 session. */
+  addHttp2Session(session: http2.ServerHttp2Session): void {
+    if (this.#draining) {
+      session.close();
+      return;
+    }
+    this.#sessions.add(session);
+    session.once("close", () => this.#sessions.delete(session));
+  }
+
+  /** Records that a socket was handed to the HTTP/2 server. */
+  addHttp2Socket(socket: net.Socket): void {
+    this.#http2Sockets.add(socket);
+  }
+
+  /**
+   * Starts a graceful shutdown: HTTP/2 sessions get a GOAWAY and close once their streams are
+   * done; idle HTTP/1.1 keep-alive sockets and sockets still being classified close at once;
+   * busy HTTP/1.1 sockets close after their last response.
+   */
+  drain(): void {
+    this.#draining = true;
+    for (const session of this.#sessions) {
+      session.close();
+    }
+    for (const socket of this.#sockets) {
+      if (this.#http2Sockets.has(socket)) {
+        continue;
+      }
+      const inFlight = this.#http1.get(socket);
+      if (inFlight === undefined || inFlight === 0) {
+        // Idle: nothing to wait for. end() rather than destroy() if a response is still flushing.
+        if (socket.writableLength > 0) {
+          socket.end();
+        } else {
+          socket.destroy();
+        }
+      }
+    }
+  }
+
+  /** Cuts every remaining connection, for when draining took too long. */
+  destroy(): void {
+    this.#draining = true;
+    for (const session of this.#sessions) {
+      session.destroy();
+    }
+    for (const socket of this.#sockets) {
+      socket.destroy();
+    }
+  }
+
+  /** Resolves once every tracked socket has closed. */
+  idle(): Promise<void> {
+    if (this.#sockets.size === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#onEmpty.push(resolve));
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * serve(): one TCP port speaking gRPC, gRPC-Web and Connect over HTTP/1.1 and cleartext HTTP/2,
+ * with health checks, optional API-key auth and graceful shutdown.
+ */
+import { setMaxListeners } from "node:events";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createAuthInterceptor } from "./auth.js";
+import { ConnectionTracker } from "./connections.js";
+import { healthServiceName, registerHealth } from "./health.js";
+import { createHealthHttpHandler } from "./health-http.js";
+import { createProtocolListener } from "./listener.js";
+import { createReadinessProbe } from "./readiness.js";
+
+/** How to serve a set of Connect routes. */
+export interface ServeOptions {
+  /** Registers the service handlers, as for connectNodeAdapter. */
+  routes: (router: ConnectRouter) => void;
+  /**
+   * Fully-qualified names of the services in `routes`, reported by the health service, e.g.
+   * "contextiq.sessions.v1.SessionsService".
+   */
+  serviceNames: readonly string[];
+  /** Host to listen on. Defaults to "127.0.0.1". */
+  host?: string;
+  /** Port; 0 (the default) picks an ephemeral port. */
+  port?: number;
+  /**
+   * When non-empty, every RPC except the health service needs `Authorization: Bearer <key>` or
+   * `x-api-key: <key>` with one of these keys, else UNAUTHENTICATED.
+   */
+  apiKeys?: readonly string[];
+  /**
+   * Whether the backing store can take calls; health reports NOT_SERVING (gRPC) / 503 (HTTP
+   * /health/ready) when it resolves false or rejects.
+   */
+  ready?: () => boolean | Promise<boolean>;
+  /**
+   * How long close() waits for in-flight calls before cutting them. Defaults to 10 seconds.
+   * Handlers' context signals abort with UNAVAILABLE shortly before (a fifth of it, at most one
+   * second), so handlers that honour them can still answer.
+   */
+  drainTimeoutMs?: number;
+  /**
+   * Largest request message accepted, in bytes (readMaxBytes); larger is RESOURCE_EXHAUSTED.
+   * Defaults to 4 MiB.
+   */
+  readMaxBytes?: number;
+  /** Server-side Connect interceptors, applied after auth. */
+  interceptors?: Interceptor[];
+}
+
+/** A server that is listening. */
+export interface RunningServer {
+  /** Base URL for clients, e.g. http://127.0.0.1:54321. */
+  readonly url: string;
+  /** The port listened on, useful when 0 was asked for. */
+  readonly port: number;
+  /**
+   * Stops accepting connections, lets in-flight calls finish for up to `drainTimeoutMs`, then cuts
+   * what is left. Resolves once every connection is closed; calling it again returns the same
+   * promise.
+   */
+  close(): Promise<void>;
+}
+
+const defaultDrainTimeoutMs = 10_000;
+const defaultReadMaxBytes = 4 * 1024 * 1024;
+/** A connection that has not sent enough to be classified by then is most likely not HTTP at all. */
+const sniffTimeoutMs = 10_000;
+/** The most warning handlers get, through their context signal, before the drain bound cuts them. */
+const maxShutdownNoticeMs = 1_000;
+/** How often Health.Watch re-checks readiness. */
+const healthPollIntervalMs = 1_000;
+
+/** Starts serving `options.routes` plus health checks; resolves once listening. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
+  if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) {
+    throw new RangeError(`drainTimeoutMs must be a non-negative number, got ${drainTimeoutMs}`);
+  }
+
+  // Aborted when close() starts: readiness turns false and Watch streams end.
+  const draining = new AbortController();
+  // Aborted just before the drain bound: every handler's context signal aborts with it.
+  const shutdown = new AbortController();
+  // Every call in flight listens on these; Node's default warning at 11 listeners is not a leak here.
+  setMaxListeners(Number.POSITIVE_INFINITY, draining.signal, shutdown.signal);
+  const probe = createReadinessProbe(options.ready, draining.signal);
+
+  const apiKeys = options.apiKeys ?? [];
+  const interceptors: Interceptor[] = [
+    // First in the list is outermost, so a call is authenticated before any other interceptor sees it.
+    ...(apiKeys.length > 0
+      ? [createAuthInterceptor({ apiKeys, exemptServices: [healthServiceName] })]
+      : []),
+    ...(options.interceptors ?? []),
+  ];
+
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      options.routes(router);
+      assertRoutes(router, options.serviceNames);
+      registerHealth(router, {
+        serviceNames: options.serviceNames,
+        probe,
+        draining: draining.signal,
+        pollIntervalMs: healthPollIntervalMs,
+      });
+    },
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
+    interceptors,
+    shutdownSignal: shutdown.signal,
+    fallback: createHealthHttpHandler(probe),
+  });
+
+  const tracker = new ConnectionTracker();
+  const http1Server = http.createServer((request, response) => {
+    tracker.addHttp1Request(request, response);
+    handler(request, response);
+  });
+  http1Server.on("connection", (socket) => tracker.addHttp1Socket(socket));
+  const http2Server = http2.createServer(handler);
+  http2Server.on("connection", (socket) => tracker.addHttp2Socket(socket));
+  http2Server.on("session", (session) => tracker.addHttp2Session(session));
+
+  const listener = createProtocolListener({
+    http1: http1Server,
+    http2: http2Server,
+    sniffTimeoutMs,
+  });
+  // Tracked before it is routed, so a socket is never handed on untracked.
+  listener.prependListener("connection", (socket) => tracker.addSocket(socket));
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port ?? 0, host, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  // After listening, 'error' only reports failed accepts (EMFILE and the like). They are transient
+  // and must not crash the process, which an 'error' event without a listener would do.
+  listener.on("error", (error) => console.error("serve: accepting a connection failed", error));
+
+  const port = (listener.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining.abort();
+      const listenerClosed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      tracker.drain();
+      // Handlers still running near the bound have their context signal aborted with UNAVAILABLE
+      // a little before it, so those that honour it can answer with a status instead of being cut
+      // mid-response; at the bound itself every remaining connection is destroyed.
+      const notice = Math.min(maxShutdownNoticeMs, drainTimeoutMs / 5);
+      const timers = [
+        setTimeout(
+          () => shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable)),
+          drainTimeoutMs - notice,
+        ),
+        setTimeout(() => tracker.destroy(), drainTimeoutMs),
+      ];
+      try {
+        await Promise.all([tracker.idle(), listenerClosed]);
+      } finally {
+        for (const timer of timers) {
+          clearTimeout(timer);
+        }
+      }
+    })();
+    return closing;
+  };
+
+  return { url, port, close };
+}
+
+/** Catches wiring mistakes at startup rather than as confusing health answers later. */
+function assertRoutes(router: ConnectRouter, serviceNames: readonly string[]): void {
+  const registered = new Set(router.handlers.map((h) => h.service.typeName));
+  if (registered.has(healthServiceName)) {
+    throw new Error(`routes must not register ${healthServiceName}: serve() provides it`);
+  }
+  for (const name of serviceNames) {
+    if (!registered.has(name)) {
+      throw new Error(`serviceNames lists "${name}", which routes do not register`);
+    }
+  }
+}
