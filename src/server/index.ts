@@ -1,7 +1,8 @@
 /**
- * @contextiq/clients/server: what it takes to serve ContextIQ's Sessions and Memory contracts.
- *
- * The service descriptors are what a connect-node router registers handlers for.
+ * @contextiq/clients/server: the reference Sessions and Memory services, to run locally and inside
+ * users' own tests. Importing it loads the SQLite native module; the package root never does.
  */
 export { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 export { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+export type { RunningServices, StartServicesOptions } from "./start-services.js";
+export { startServices } from "./start-services.js";

@@ -1,0 +1,42 @@
+/** Where the services listen and keep their data, read from the environment. */
+export interface ServeEnvironment {
+  readonly sessions: { host: string; port: number };
+  readonly memory: { host: string; port: number };
+  readonly dataDir: string;
+  readonly apiKeys: string[];
+}
+
+/**
+ * Reads the same variables the clients read (`SESSIONS_SERVICE_URL`, `MEMORY_SERVICE_URL`), plus
+ * `CONTEXTIQ_DATA_DIR` (default `.contextiq`) and `CONTEXTIQ_API_KEYS` (comma-separated). A
+ * malformed value throws an error that names the variable.
+ */
+export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): ServeEnvironment {
+  return {
+    sessions: listenAddress(env, "SESSIONS_SERVICE_URL", "http://localhost:8001"),
+    memory: listenAddress(env, "MEMORY_SERVICE_URL", "http://localhost:8002"),
+    dataDir: env["CONTEXTIQ_DATA_DIR"] || ".contextiq",
+    apiKeys: (env["CONTEXTIQ_API_KEYS"] ?? "")
+      .split(",")
+      .map((key) => key.trim())
+      .filter((key) => key !== ""),
+  };
+}
+
+function listenAddress(env: NodeJS.ProcessEnv, name: string, fallback: string) {
+  const value = env[name] || fallback;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name}=${JSON.stringify(value)} is not a URL; expected e.g. ${fallback}`);
+  }
+  if (url.protocol !== "http:") {
+    throw new Error(
+      `${name}=${JSON.stringify(value)}: the reference services serve cleartext http:// only`,
+    );
+  }
+  // "localhost" resolves to ::1 or 127.0.0.1 depending on the machine; bind the one that is sure.
+  const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/^\[|\]$/g, "");
+  return { host, port: url.port === "" ? 80 : Number(url.port) };
+}

@@ -1,0 +1,75 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { invalidArgument } from "./validation/violations.js";
+
+/** Where the next page starts: the sort key of the last item served, as the store defines it. */
+export type Cursor = readonly (string | number)[];
+
+/** How long a page token stays valid. */
+const maxAgeMs = 24 * 60 * 60 * 1000;
+
+interface TokenBody {
+  /** The list's filter, so that a token is refused for another filter. */
+  f: string;
+  /** The cursor. */
+  c: Cursor;
+  /** When the token was issued, in ms since the epoch. */
+  t: number;
+}
+
+/**
+ * Issues and reads opaque page tokens. A token carries a cursor, the filter it was issued for and
+ * its age, signed with the store's key: a forged, altered, expired or other-filter token is
+ * INVALID_ARGUMENT naming `page_token`, never a silently wrong page.
+ */
+export class PageTokens {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A token for the page after `cursor` of the list filtered by `filter`. */
+  issue(filter: unknown, cursor: Cursor): string {
+    const body: TokenBody = { f: canonicalJson(filter), c: cursor, t: this.now() };
+    const payload = Buffer.from(JSON.stringify(body)).toString("base64url");
+    return `${payload}.${this.sign(payload).toString("base64url")}`;
+  }
+
+  /** The cursor in `token`, or undefined for the first page (an empty token). */
+  read(token: string, filter: unknown): Cursor | undefined {
+    if (token === "") return undefined;
+    const [payload = "", signature = ""] = token.split(".");
+    const expected = this.sign(payload);
+    const given = Buffer.from(signature, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw refuse("was not issued by this server");
+    }
+    const body = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as TokenBody;
+    if (body.f !== canonicalJson(filter)) {
+      throw refuse("was issued for other filters: pass the same filters as for the first page");
+    }
+    if (this.now() - body.t > maxAgeMs) {
+      throw refuse("has expired (tokens last 24 hours): start again from the first page");
+    }
+    return body.c;
+  }
+
+  private sign(payload: string): Buffer {
+    return createHmac("sha256", this.key).update(payload).digest().subarray(0, 16);
+  }
+}
+
+function refuse(why: string) {
+  return invalidArgument([{ field: "page_token", description: why }]);
+}
+
+/**
+ * JSON with object keys sorted at every level, so that equal values give equal text whatever the
+ * order their keys were written in (map fields arrive in any order).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
+import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { createMemoryService } from "./memory/memory-service.js";
+import { type RunningServer, serve } from "./serve/index.js";
+import { createSessionsService } from "./sessions/sessions-service.js";
+import { SqliteMemoryStore } from "./store/sqlite/memory-store.js";
+import { SqliteSessionsStore } from "./store/sqlite/sessions-store.js";
+import type { StoreBase } from "./store/store.js";
+
+/** Options of {@link startServices}. */
+export interface StartServicesOptions {
+  /**
+   * Folder for the SQLite databases (`sessions.db`, `memory.db`), created if missing. Defaults to
+   * none: each service keeps its data in memory, gone when it closes.
+   */
+  dataDir?: string;
+  /** Host both services listen on. Defaults to "127.0.0.1". */
+  host?: string;
+  /** Port of the Sessions service. Defaults to 0, an ephemeral port. */
+  sessionsPort?: number;
+  /** Port of the Memory service. Defaults to 0, an ephemeral port. */
+  memoryPort?: number;
+  /**
+   * API keys: when non-empty, every RPC needs `Authorization: Bearer <key>` or `x-api-key: <key>`
+   * with one of them, else UNAUTHENTICATED. Health checks stay open. Defaults to none (no auth).
+   */
+  apiKeys?: readonly string[];
+  /** How long `close()` lets in-flight calls finish. Defaults to 10 seconds. */
+  drainTimeoutMs?: number;
+  /** The services' clock, in ms since the epoch, for tests of expiry. Defaults to Date.now. */
+  now?: () => number;
+}
+
+/** Both reference services, running. */
+export interface RunningServices extends AsyncDisposable {
+  /** Base URL of the Sessions service, e.g. "http://127.0.0.1:8001". */
+  readonly sessionsUrl: string;
+  /** Base URL of the Memory service, e.g. "http://127.0.0.1:8002". */
+  readonly memoryUrl: string;
+  /** Stops accepting calls, drains the ones in flight, closes the stores. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the Sessions and the Memory service, each on its own port, serving Connect (JSON and
+ * binary), gRPC and gRPC-Web over HTTP/1.1 and cleartext HTTP/2, on SQLite stores.
+ *
+ * ```ts
+ * await using services = await startServices();
+ * const sessions = new SessionsServiceClient({ baseUrl: services.sessionsUrl });
+ * ```
+ */
+export async function startServices(options: StartServicesOptions = {}): Promise<RunningServices> {
+  const { dataDir, now } = options;
+  const sessionsStore = new SqliteSessionsStore(
+    dataDir ? join(dataDir, "sessions.db") : ":memory:",
+  );
+  const memoryStore = new SqliteMemoryStore(dataDir ? join(dataDir, "memory.db") : ":memory:");
+  const clock = now ? { now } : {};
+  const servers: RunningServer[] = [];
+  const stores: StoreBase[] = [sessionsStore, memoryStore];
+  const close = async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(stores.map((s) => s.close()));
+  };
+  try {
+    const common = {
+      host: options.host ?? "127.0.0.1",
+      apiKeys: options.apiKeys ?? [],
+      ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
+    };
+    servers.push(
+      await serve({
+        ...common,
+        port: options.sessionsPort ?? 0,
+        serviceNames: [SessionsService.typeName],
+        ready: () => sessionsStore.ready(),
+        routes: (router: ConnectRouter) => {
+          router.service(
+            SessionsService,
+            createSessionsService({ store: sessionsStore, ...clock }),
+          );
+        },
+      }),
+    );
+    servers.push(
+      await serve({
+        ...common,
+        port: options.memoryPort ?? 0,
+        serviceNames: [MemoryService.typeName],
+        ready: () => memoryStore.ready(),
+        routes: (router: ConnectRouter) => {
+          router.service(MemoryService, createMemoryService({ store: memoryStore, ...clock }));
+        },
+      }),
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const [sessionsServer, memoryServer] = servers as [RunningServer, RunningServer];
+  return {
+    sessionsUrl: sessionsServer.url,
+    memoryUrl: memoryServer.url,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

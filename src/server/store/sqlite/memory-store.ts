@@ -1,0 +1,406 @@
+import { randomUUID } from "node:crypto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import type { Statement } from "better-sqlite3";
+import {
+  type Memory,
+  type MemoryRevision,
+  MemoryRevisionSchema,
+  MemorySchema,
+} from "../../../../gen/contextiq/memory/v1/memory_pb.js";
+import { notFound } from "../../errors.js";
+import { rankBySimilarity } from "../../memory/similarity.js";
+import type {
+  Listed,
+  MemoryChanges,
+  MemoryQuery,
+  MemoryStore,
+  PageRequest,
+  RequestKey,
+} from "../store.js";
+import { commonSchema, type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
+import { paged } from "./paging.js";
+import { oncePerRequestId } from "./request-log.js";
+import { scopeFilter } from "./scope-filter.js";
+
+/** Revisions kept per memory; older ones are pruned, their numbers never reused. */
+export const revisionsKept = 50;
+
+const migrations = [
+  `${commonSchema}
+  CREATE TABLE memories (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT NOT NULL UNIQUE,
+    scope            TEXT NOT NULL,
+    fact             TEXT NOT NULL,
+    topic            TEXT NOT NULL,
+    embedding        BLOB,
+    dimensions       INTEGER NOT NULL,
+    confidence       REAL NOT NULL,
+    importance       REAL NOT NULL,
+    access_count     INTEGER NOT NULL DEFAULT 0,
+    last_accessed_at INTEGER,
+    source_type      INTEGER NOT NULL,
+    source_id        TEXT NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    deleted_at       INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    last_revision    INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  CREATE TABLE memories_scope (
+    owner INTEGER NOT NULL REFERENCES memories (seq) ON DELETE CASCADE,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (key, value, owner)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE revisions (
+    id              TEXT PRIMARY KEY,
+    memory_id       TEXT NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    revision_number INTEGER NOT NULL,
+    previous_fact   TEXT NOT NULL,
+    new_fact        TEXT NOT NULL,
+    change_reason   TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (memory_id, revision_number)
+  ) STRICT;
+  `,
+];
+
+interface MemoryRow {
+  seq: number;
+  id: string;
+  scope: string;
+  fact: string;
+  topic: string;
+  embedding: Buffer | null;
+  dimensions: number;
+  confidence: number;
+  importance: number;
+  access_count: number;
+  last_accessed_at: number | null;
+  source_type: number;
+  source_id: string;
+  expires_at: number;
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+  last_revision: number;
+}
+
+interface RevisionRow {
+  id: string;
+  memory_id: string;
+  revision_number: number;
+  previous_fact: string;
+  new_fact: string;
+  change_reason: string;
+  created_at: number;
+}
+
+const optionalTime = (name: string, value: number | null) =>
+  value === null ? {} : { [name]: timestampFromMs(value) };
+
+function toMemory(row: MemoryRow): Memory {
+  return create(MemorySchema, {
+    id: row.id,
+    scope: JSON.parse(row.scope) as Record<string, string>,
+    fact: row.fact,
+    topic: row.topic,
+    embedding: row.embedding ? decodeEmbedding(row.embedding) : [],
+    confidence: row.confidence,
+    importance: row.importance,
+    accessCount: BigInt(row.access_count),
+    ...optionalTime("lastAccessedAt", row.last_accessed_at),
+    sourceType: row.source_type,
+    sourceId: row.source_id,
+    expiresAt: timestampFromMs(row.expires_at),
+    ...optionalTime("deletedAt", row.deleted_at),
+    createdAt: timestampFromMs(row.created_at),
+    updatedAt: timestampFromMs(row.updated_at),
+  });
+}
+
+function toRevision(row: RevisionRow): MemoryRevision {
+  return create(MemoryRevisionSchema, {
+    id: row.id,
+    memoryId: row.memory_id,
+    revisionNumber: row.revision_number,
+    previousFact: row.previous_fact,
+    newFact: row.new_fact,
+    changeReason: row.change_reason,
+    createdAt: timestampFromMs(row.created_at),
+  });
+}
+
+/** Embeddings are stored as little-endian float32, the precision the contract's `float` carries. */
+function encodeEmbedding(values: readonly number[]): Buffer | null {
+  return values.length === 0 ? null : Buffer.from(Float32Array.from(values).buffer);
+}
+
+function decodeEmbedding(blob: Buffer): number[] {
+  return Array.from(floats(blob));
+}
+
+/** The float32 values of a stored embedding (copied: SQLite's buffer may be unaligned). */
+function floats(blob: Buffer): Float32Array {
+  const copy = new Uint8Array(blob);
+  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+}
+
+const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : 0);
+const memoryCodec = {
+  encode: (m: Memory) => toBinary(MemorySchema, m),
+  decode: (b: Uint8Array) => fromBinary(MemorySchema, b),
+};
+
+/** The SQL condition "this memory is live at ?". */
+const live = "m.deleted_at IS NULL AND m.expires_at > ?";
+
+/**
+ * The Memory store on SQLite (better-sqlite3): a file, or ":memory:". Every method runs one
+ * synchronous transaction; see SqliteSessionsStore.
+ */
+export class SqliteMemoryStore implements MemoryStore {
+  readonly pageTokenKey: Uint8Array;
+  private readonly db: Db;
+  private readonly sql: (text: string) => Statement;
+
+  constructor(path: string) {
+    this.db = openDatabase(path, migrations);
+    this.sql = statementCache(this.db);
+    this.pageTokenKey = pageTokenKey(this.db);
+  }
+
+  async ready(): Promise<boolean> {
+    return this.db.open && this.sql("SELECT 1 AS ok").get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
+    return this.write(() =>
+      oncePerRequestId(this.sql, key, now, memoryCodec, () => {
+        const { lastInsertRowid } = this.sql(
+          `INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, confidence, importance,
+               source_type, source_id, expires_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          memory.id,
+          JSON.stringify(memory.scope),
+          memory.fact,
+          memory.topic,
+          encodeEmbedding(memory.embedding),
+          memory.embedding.length,
+          memory.confidence,
+          memory.importance,
+          memory.sourceType,
+          memory.sourceId,
+          ms(memory.expiresAt),
+          ms(memory.createdAt),
+          ms(memory.updatedAt),
+        );
+        const insertScope = this.sql(
+          "INSERT INTO memories_scope (owner, key, value) VALUES (?, ?, ?)",
+        );
+        for (const [k, v] of Object.entries(memory.scope)) insertScope.run(lastInsertRowid, k, v);
+        return toMemory(this.row(memory.id) as MemoryRow);
+      }),
+    );
+  }
+
+  async readMemories(ids: readonly string[], now: number) {
+    return this.write(() => {
+      const rows = ids.map((id) => {
+        const row = this.liveRow(id, now);
+        if (!row) throw notFound("memory", id);
+        return row;
+      });
+      this.touch(
+        rows.map((r) => r.id),
+        now,
+      );
+      return ids.map((id) => toMemory(this.row(id) as MemoryRow));
+    });
+  }
+
+  async listMemories(
+    query: MemoryQuery & { includeDeleted: boolean },
+    now: number,
+    page: PageRequest,
+  ): Promise<Listed<Memory>> {
+    return this.db.transaction(() => {
+      const { where, params } = this.filter(query, query.includeDeleted ? undefined : now);
+      const { total } = this.sql(
+        `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
+      ).get(...params) as { total: number };
+      const after = page.after?.[0];
+      const rows = this.sql(
+        `SELECT m.* FROM memories m WHERE ${[...where, ...(after === undefined ? [] : ["m.seq < ?"])].join(" AND ")}
+           ORDER BY m.seq DESC LIMIT ?`,
+      ).all(...params, ...(after === undefined ? [] : [after]), page.limit + 1) as MemoryRow[];
+      const seqs = new Map(rows.map((r) => [r.id, r.seq]));
+      return paged(rows.map(toMemory), page.limit, total, (m) => [seqs.get(m.id) ?? 0]);
+    })();
+  }
+
+  async searchMemories(
+    query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
+    now: number,
+  ) {
+    return this.write(() => {
+      const { where, params } = this.filter(query, now);
+      // Only ids and vectors are read to rank; full rows are built for the winners alone.
+      const rows = this.sql(
+        `SELECT m.id, m.embedding FROM memories m
+           WHERE ${where.join(" AND ")} AND m.dimensions = ? AND m.confidence >= ?`,
+      ).all(...params, query.embedding.length, query.minConfidence) as {
+        id: string;
+        embedding: Buffer;
+      }[];
+      const ranked = rankBySimilarity(
+        query.embedding,
+        rows.map((r) => ({ id: r.id, embedding: floats(r.embedding) })),
+        query.limit,
+      );
+      this.touch(
+        ranked.map((r) => r.id),
+        now,
+      );
+      return ranked.map(({ id, similarityScore }) => ({
+        memory: toMemory(this.row(id) as MemoryRow),
+        similarityScore,
+      }));
+    });
+  }
+
+  async updateMemory(id: string, changes: MemoryChanges, changeReason: string, now: number) {
+    return this.write(() => {
+      const row = this.liveRow(id, now);
+      if (!row) throw notFound("memory", id);
+      const current = toMemory(row);
+      const changed = (Object.keys(changes) as (keyof MemoryChanges)[]).filter(
+        (field) => !sameValue(current[field], changes[field]),
+      );
+      if (changed.length === 0) return current;
+      const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
+      const revision = factChanged ? row.last_revision + 1 : row.last_revision;
+      this.sql(
+        `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, confidence = ?,
+             importance = ?, updated_at = ?, last_revision = ? WHERE id = ?`,
+      ).run(
+        changes.fact ?? row.fact,
+        changes.topic ?? row.topic,
+        changes.embedding ? encodeEmbedding(changes.embedding) : row.embedding,
+        changes.embedding ? changes.embedding.length : row.dimensions,
+        changes.confidence ?? row.confidence,
+        changes.importance ?? row.importance,
+        now,
+        revision,
+        id,
+      );
+      if (factChanged) {
+        this.sql(
+          `INSERT INTO revisions (id, memory_id, revision_number, previous_fact, new_fact, change_reason, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ).run(randomUUID(), id, revision, row.fact, changes.fact, changeReason, now);
+        this.sql("DELETE FROM revisions WHERE memory_id = ? AND revision_number <= ?").run(
+          id,
+          revision - revisionsKept,
+        );
+      }
+      return toMemory(this.row(id) as MemoryRow);
+    });
+  }
+
+  async deleteMemory(id: string, now: number) {
+    return this.write(() => {
+      if (!this.row(id)) throw notFound("memory", id);
+      this.sql(
+        "UPDATE memories SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+      ).run(now, now, id);
+      return toMemory(this.row(id) as MemoryRow);
+    });
+  }
+
+  async listRevisions(
+    memoryId: string,
+    now: number,
+    page: PageRequest,
+  ): Promise<Listed<MemoryRevision>> {
+    return this.db.transaction(() => {
+      if (!this.liveRow(memoryId, now)) throw notFound("memory", memoryId);
+      const { total } = this.sql("SELECT COUNT(*) AS total FROM revisions WHERE memory_id = ?").get(
+        memoryId,
+      ) as { total: number };
+      const after = page.after?.[0];
+      const rows = this.sql(
+        `SELECT * FROM revisions WHERE memory_id = ? ${after === undefined ? "" : "AND revision_number < ?"}
+           ORDER BY revision_number DESC LIMIT ?`,
+      ).all(memoryId, ...(after === undefined ? [] : [after]), page.limit + 1) as RevisionRow[];
+      return paged(rows.map(toRevision), page.limit, total, (r) => [r.revisionNumber]);
+    })();
+  }
+
+  async getRevision(memoryId: string, revisionNumber: number, now: number) {
+    return this.db.transaction(() => {
+      if (!this.liveRow(memoryId, now)) throw notFound("memory", memoryId);
+      const row = this.sql(
+        "SELECT * FROM revisions WHERE memory_id = ? AND revision_number = ?",
+      ).get(memoryId, revisionNumber) as RevisionRow | undefined;
+      if (!row) {
+        throw notFound(
+          "revision",
+          String(revisionNumber),
+          `of memory ${memoryId} not found (only the newest ${revisionsKept} are kept)`,
+        );
+      }
+      return toRevision(row);
+    })();
+  }
+
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  private row(id: string): MemoryRow | undefined {
+    return this.sql("SELECT * FROM memories WHERE id = ?").get(id) as MemoryRow | undefined;
+  }
+
+  private liveRow(id: string, now: number): MemoryRow | undefined {
+    return this.sql(`SELECT * FROM memories m WHERE m.id = ? AND ${live}`).get(id, now) as
+      | MemoryRow
+      | undefined;
+  }
+
+  private filter(query: MemoryQuery, liveAt: number | undefined) {
+    const scope = scopeFilter("memories_scope", "m.seq", query.scope);
+    const where = [...(liveAt === undefined ? [] : [live]), ...scope.conditions];
+    const params: (string | number)[] = [
+      ...(liveAt === undefined ? [] : [liveAt]),
+      ...scope.params,
+    ];
+    if (query.topic) {
+      where.push("m.topic = ?");
+      params.push(query.topic);
+    }
+    if (where.length === 0) where.push("1 = 1");
+    return { where, params };
+  }
+
+  private touch(ids: readonly string[], now: number) {
+    const update = this.sql(
+      "UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ?",
+    );
+    for (const id of ids) update.run(now, id);
+  }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => Math.fround(x) === Math.fround(b[i]));
+  }
+  return a === b;
+}

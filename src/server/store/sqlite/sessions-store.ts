@@ -1,0 +1,327 @@
+import { create, fromBinary, type JsonObject, toBinary } from "@bufbuild/protobuf";
+import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import type { Statement } from "better-sqlite3";
+import {
+  type Event,
+  EventSchema,
+  type Session,
+  SessionSchema,
+} from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { notFound } from "../../errors.js";
+import { expiresAtMs, inactiveError } from "../../sessions/lifecycle.js";
+import type { Listed, PageRequest, RequestKey, SessionsStore } from "../store.js";
+import { commonSchema, type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
+import { paged } from "./paging.js";
+import { oncePerRequestId } from "./request-log.js";
+import { scopeFilter } from "./scope-filter.js";
+
+const migrations = [
+  `${commonSchema}
+  CREATE TABLE sessions (
+    id                  TEXT PRIMARY KEY,
+    scope               TEXT NOT NULL,
+    title               TEXT NOT NULL,
+    description         TEXT NOT NULL,
+    state               TEXT NOT NULL,
+    started_at          INTEGER NOT NULL,
+    last_activity_at    INTEGER NOT NULL,
+    ended_at            INTEGER,
+    ttl_seconds         INTEGER NOT NULL,
+    event_count         INTEGER NOT NULL DEFAULT 0,
+    total_input_tokens  INTEGER NOT NULL DEFAULT 0,
+    total_output_tokens INTEGER NOT NULL DEFAULT 0,
+    deleted_at          INTEGER
+  ) STRICT;
+  CREATE INDEX sessions_by_activity ON sessions (last_activity_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+  CREATE TABLE sessions_scope (
+    owner TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (key, value, owner)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE events (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    session_id    TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    event_type    TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    timestamp     INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX events_by_session ON events (session_id, seq);
+  `,
+];
+
+interface SessionRow {
+  id: string;
+  scope: string;
+  title: string;
+  description: string;
+  state: string;
+  started_at: number;
+  last_activity_at: number;
+  ended_at: number | null;
+  ttl_seconds: number;
+  event_count: number;
+  total_input_tokens: number;
+  total_output_tokens: number;
+  deleted_at: number | null;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  session_id: string;
+  event_type: string;
+  data: string;
+  input_tokens: number;
+  output_tokens: number;
+  timestamp: number;
+}
+
+function toSession(row: SessionRow): Session {
+  return create(SessionSchema, {
+    id: row.id,
+    scope: JSON.parse(row.scope) as Record<string, string>,
+    title: row.title,
+    description: row.description,
+    state: JSON.parse(row.state) as JsonObject,
+    startedAt: timestampFromMs(row.started_at),
+    lastActivityAt: timestampFromMs(row.last_activity_at),
+    ...(row.ended_at === null ? {} : { endedAt: timestampFromMs(row.ended_at) }),
+    ttlSeconds: row.ttl_seconds,
+    expiresAt: timestampFromMs(expiresAtMs(row.last_activity_at, row.ttl_seconds)),
+    eventCount: row.event_count,
+    totalInputTokens: BigInt(row.total_input_tokens),
+    totalOutputTokens: BigInt(row.total_output_tokens),
+  });
+}
+
+function toEvent(row: EventRow): Event {
+  return create(EventSchema, {
+    id: row.id,
+    sessionId: row.session_id,
+    eventType: row.event_type,
+    data: JSON.parse(row.data) as JsonObject,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    timestamp: timestampFromMs(row.timestamp),
+  });
+}
+
+const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : 0);
+const sessionCodec = {
+  encode: (s: Session) => toBinary(SessionSchema, s),
+  decode: (b: Uint8Array) => fromBinary(SessionSchema, b),
+};
+const eventCodec = {
+  encode: (e: Event) => toBinary(EventSchema, e),
+  decode: (b: Uint8Array) => fromBinary(EventSchema, b),
+};
+
+/**
+ * The Sessions store on SQLite (better-sqlite3): a file, or ":memory:". Every method runs one
+ * synchronous transaction, so concurrent calls in this process are serialized; BEGIN IMMEDIATE
+ * and the busy timeout serialize writers across processes sharing the file.
+ */
+export class SqliteSessionsStore implements SessionsStore {
+  readonly pageTokenKey: Uint8Array;
+  private readonly db: Db;
+  private readonly sql: (text: string) => Statement;
+
+  constructor(path: string) {
+    this.db = openDatabase(path, migrations);
+    this.sql = statementCache(this.db);
+    this.pageTokenKey = pageTokenKey(this.db);
+  }
+
+  async ready(): Promise<boolean> {
+    return this.db.open && this.sql("SELECT 1 AS ok").get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async createSession(session: Session, key: RequestKey | undefined, now: number) {
+    return this.write(() =>
+      oncePerRequestId(this.sql, key, now, sessionCodec, () => {
+        this.sql(
+          `INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          session.id,
+          JSON.stringify(session.scope),
+          session.title,
+          session.description,
+          JSON.stringify(session.state ?? {}),
+          ms(session.startedAt),
+          ms(session.lastActivityAt),
+          session.ttlSeconds,
+        );
+        const insertScope = this.sql(
+          "INSERT INTO sessions_scope (owner, key, value) VALUES (?, ?, ?)",
+        );
+        for (const [k, v] of Object.entries(session.scope)) insertScope.run(session.id, k, v);
+        return this.row(session.id) as Session;
+      }),
+    );
+  }
+
+  async getSession(id: string) {
+    return this.row(id);
+  }
+
+  async listSessions(
+    query: { scope: Record<string, string>; activeAt?: number | undefined },
+    page: PageRequest,
+  ): Promise<Listed<Session>> {
+    const scope = scopeFilter("sessions_scope", "s.id", query.scope);
+    const where = ["s.deleted_at IS NULL", ...scope.conditions];
+    const params: (string | number)[] = [...scope.params];
+    if (query.activeAt !== undefined) {
+      where.push("s.ended_at IS NULL", "s.last_activity_at + s.ttl_seconds * 1000 > ?");
+      params.push(query.activeAt);
+    }
+    return this.db.transaction(() => {
+      const { total } = this.sql(
+        `SELECT COUNT(*) AS total FROM sessions s WHERE ${where.join(" AND ")}`,
+      ).get(...params) as { total: number };
+      const [lastActivity, lastId] = page.after ?? [];
+      const after = page.after === undefined ? [] : ["(s.last_activity_at, s.id) < (?, ?)"];
+      const rows = this.sql(
+        `SELECT s.* FROM sessions s WHERE ${[...where, ...after].join(" AND ")}
+           ORDER BY s.last_activity_at DESC, s.id DESC LIMIT ?`,
+      ).all(
+        ...params,
+        ...(page.after === undefined ? [] : [lastActivity, lastId]),
+        page.limit + 1,
+      ) as SessionRow[];
+      return paged(rows.map(toSession), page.limit, total, (s) => [ms(s.lastActivityAt), s.id]);
+    })();
+  }
+
+  async updateSessionState(id: string, update: (state: JsonObject) => JsonObject, now: number) {
+    return this.write(() => {
+      const session = this.activeSession(id, now);
+      const state = update(session.state ?? {});
+      this.sql("UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ?").run(
+        JSON.stringify(state),
+        now,
+        id,
+      );
+      return this.row(id) as Session;
+    });
+  }
+
+  async endSession(id: string, now: number) {
+    return this.write(() => {
+      if (!this.row(id)) throw notFound("session", id);
+      this.sql("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL").run(now, id);
+      return this.row(id) as Session;
+    });
+  }
+
+  async deleteSession(id: string, now: number) {
+    this.write(() => {
+      const found = this.sql("SELECT deleted_at FROM sessions WHERE id = ?").get(id);
+      if (!found) throw notFound("session", id);
+      // A tombstone without content, so that a repeated delete succeeds as the first did.
+      this.sql("DELETE FROM events WHERE session_id = ?").run(id);
+      this.sql("DELETE FROM sessions_scope WHERE owner = ?").run(id);
+      this.sql(
+        `UPDATE sessions SET scope = '{}', title = '', description = '', state = '{}',
+             deleted_at = COALESCE(deleted_at, ?) WHERE id = ?`,
+      ).run(now, id);
+    });
+  }
+
+  async createEvent(event: Event, key: RequestKey | undefined, now: number) {
+    return this.write(() =>
+      oncePerRequestId(this.sql, key, now, eventCodec, () => {
+        this.activeSession(event.sessionId, now);
+        this.sql(
+          `INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          event.id,
+          event.sessionId,
+          event.eventType,
+          JSON.stringify(event.data ?? {}),
+          event.inputTokens,
+          event.outputTokens,
+          ms(event.timestamp),
+        );
+        this.sql(
+          `UPDATE sessions SET event_count = event_count + 1,
+               total_input_tokens = total_input_tokens + ?,
+               total_output_tokens = total_output_tokens + ?,
+               last_activity_at = ?
+             WHERE id = ?`,
+        ).run(event.inputTokens, event.outputTokens, now, event.sessionId);
+        return this.event(event.sessionId, event.id);
+      }),
+    );
+  }
+
+  async getEvent(sessionId: string, id: string) {
+    return this.db.transaction(() => {
+      if (!this.row(sessionId)) throw notFound("session", sessionId);
+      return this.event(sessionId, id);
+    })();
+  }
+
+  async listEvents(
+    query: { sessionId: string; eventType: string },
+    page: PageRequest,
+  ): Promise<Listed<Event>> {
+    return this.db.transaction(() => {
+      if (!this.row(query.sessionId)) throw notFound("session", query.sessionId);
+      const where = ["session_id = ?", ...(query.eventType ? ["event_type = ?"] : [])];
+      const params = [query.sessionId, ...(query.eventType ? [query.eventType] : [])];
+      const { total } = this.sql(
+        `SELECT COUNT(*) AS total FROM events WHERE ${where.join(" AND ")}`,
+      ).get(...params) as { total: number };
+      const after = page.after?.[0];
+      const rows = this.sql(
+        `SELECT * FROM events WHERE ${[...where, ...(after === undefined ? [] : ["seq > ?"])].join(" AND ")}
+           ORDER BY seq LIMIT ?`,
+      ).all(...params, ...(after === undefined ? [] : [after]), page.limit + 1) as EventRow[];
+      const seqs = new Map(rows.map((r) => [r.id, r.seq]));
+      return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
+    })();
+  }
+
+  /** Runs `fn` in a write transaction that takes the write lock at once. */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** The live session, or undefined when unknown or deleted. */
+  private row(id: string): Session | undefined {
+    const row = this.sql("SELECT * FROM sessions WHERE id = ? AND deleted_at IS NULL").get(id) as
+      | SessionRow
+      | undefined;
+    return row && toSession(row);
+  }
+
+  /** The session if it can take writes at `now`; NOT_FOUND or FAILED_PRECONDITION otherwise. */
+  private activeSession(id: string, now: number): Session {
+    const session = this.row(id);
+    if (!session) throw notFound("session", id);
+    const inactive = inactiveError(session, now);
+    if (inactive) throw inactive;
+    return session;
+  }
+
+  private event(sessionId: string, id: string): Event {
+    const row = this.sql("SELECT * FROM events WHERE id = ? AND session_id = ?").get(
+      id,
+      sessionId,
+    ) as EventRow | undefined;
+    if (!row) throw notFound("event", id, `not found in session ${sessionId}`);
+    return toEvent(row);
+  }
+}
