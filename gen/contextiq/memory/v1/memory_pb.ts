@@ -14,7 +14,10 @@
 //   UNAVAILABLE (the service or its store cannot take the call now; safe to retry).
 // - Reads are marked NO_SIDE_EFFECTS and updates and deletes IDEMPOTENT, so clients may retry them.
 //   Creates carry a `request_id` that makes their retries safe as well.
-// - A soft-deleted memory is NOT_FOUND everywhere, except in ListMemories with `include_deleted`.
+// - Page tokens are opaque and signed, valid for 24 hours and only with the filters of the first page;
+//   any other token is INVALID_ARGUMENT.
+// - A memory is gone once soft-deleted or past its `expires_at`. A gone memory is NOT_FOUND
+//   everywhere and takes no part in searches; only ListMemories with `include_deleted` lists it.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -114,7 +117,7 @@ export type Memory = Message<"contextiq.memory.v1.Memory"> & {
   sourceId: string;
 
   /**
-   * When the memory stops being returned: `created_at` + `ttl_days`.
+   * When the memory expires and is treated as deleted: `created_at` + `ttl_days`.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 12;
    */
@@ -453,7 +456,7 @@ export type ListMemoriesRequest = Message<"contextiq.memory.v1.ListMemoriesReque
   topic: string;
 
   /**
-   * Also list soft-deleted memories.
+   * Also list gone memories: soft-deleted or expired.
    *
    * @generated from field: bool include_deleted = 3;
    */

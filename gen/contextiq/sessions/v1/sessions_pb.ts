@@ -13,6 +13,10 @@
 //   UNAVAILABLE (the service or its store cannot take the call now; safe to retry).
 // - Reads are marked NO_SIDE_EFFECTS and updates, ends and deletes IDEMPOTENT, so clients may retry them.
 //   Creates carry a `request_id` that makes their retries safe as well.
+// - Page tokens are opaque and signed, valid for 24 hours and only with the filters of the first page;
+//   any other token is INVALID_ARGUMENT.
+// - A write to an ended or expired session is FAILED_PRECONDITION with a google.rpc.ErrorInfo detail
+//   whose reason is SESSION_ENDED or SESSION_EXPIRED (domain "sessions.contextiq").
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
