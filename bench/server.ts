@@ -11,6 +11,8 @@ import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -18,8 +20,9 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { MemoryService } from "../gen/contextiq/memory/v1/memory_pb.js";
-import { SessionsService } from "../gen/contextiq/sessions/v1/sessions_pb.js";
+import { SessionSchema, SessionsService } from "../gen/contextiq/sessions/v1/sessions_pb.js";
 import { startServices } from "../src/server/index.js";
+import { SqliteSessionsStore } from "../src/server/store/sqlite/sessions-store.js";
 
 const usage = `usage: npm run bench -- [--duration S] [--concurrency N] [--sizes N,N] [--only creates|search]`;
 const { values: args } = parseArgs({
@@ -133,6 +136,30 @@ try {
       console.log(`| ${protocol.name} | ${created.toFixed(0)} | ${events.toFixed(0)} |`);
       close();
     }
+  }
+
+  if (args.only === undefined || args.only === "creates") {
+    // The same creates straight into a SQLite store, without RPC: what the wire and the handlers add.
+    const store = new SqliteSessionsStore(join(dataDir, "store-only.db"));
+    const scope = { user_id: randomUUID() };
+    const rate = await throughput(async () => {
+      const now = Date.now();
+      await store.createSession(
+        create(SessionSchema, {
+          id: randomUUID(),
+          scope,
+          title: "bench",
+          state: {},
+          startedAt: timestampFromMs(now),
+          lastActivityAt: timestampFromMs(now),
+          ttlSeconds: 3600,
+        }),
+        { requestId: randomUUID(), fingerprint: "bench" },
+        now,
+      );
+    });
+    console.log(`| store alone, no RPC | ${rate.toFixed(0)} | |`);
+    await store.close();
   }
 
   if (args.only === undefined || args.only === "search") {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { logUnexpectedErrors } from "./log-unexpected-errors.js";
 import { createMemoryService } from "./memory/memory-service.js";
 import { type RunningServer, serve } from "./serve/index.js";
 import { createSessionsService } from "./sessions/sessions-service.js";
@@ -69,6 +70,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
     const common = {
       host: options.host ?? "127.0.0.1",
       apiKeys: options.apiKeys ?? [],
+      interceptors: [logUnexpectedErrors()],
       ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
     };
     servers.push(

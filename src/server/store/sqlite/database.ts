@@ -14,6 +14,9 @@ export type Db = Database.Database;
 export function openDatabase(path: string, migrations: readonly string[]): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  // Takes effect when the file is new. Embeddings of 1536 floats (6 KiB) fit in one 16 KiB page
+  // instead of an overflow chain of 4 KiB ones, which makes reading them for a search twice as fast.
+  db.pragma("page_size = 16384");
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");

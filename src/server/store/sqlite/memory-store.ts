@@ -9,7 +9,7 @@ import {
   MemorySchema,
 } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
-import { rankBySimilarity } from "../../memory/similarity.js";
+import { norm, rankBySimilarity } from "../../memory/similarity.js";
 import type {
   Listed,
   MemoryChanges,
@@ -36,6 +36,7 @@ const migrations = [
     topic            TEXT NOT NULL,
     embedding        BLOB,
     dimensions       INTEGER NOT NULL,
+    norm             REAL NOT NULL,
     confidence       REAL NOT NULL,
     importance       REAL NOT NULL,
     access_count     INTEGER NOT NULL DEFAULT 0,
@@ -75,6 +76,7 @@ interface MemoryRow {
   topic: string;
   embedding: Buffer | null;
   dimensions: number;
+  norm: number;
   confidence: number;
   importance: number;
   access_count: number;
@@ -142,10 +144,10 @@ function decodeEmbedding(blob: Buffer): number[] {
   return Array.from(floats(blob));
 }
 
-/** The float32 values of a stored embedding (copied: SQLite's buffer may be unaligned). */
+/** The float32 values of a stored embedding: a view of the buffer, or a copy when it is unaligned. */
 function floats(blob: Buffer): Float32Array {
-  const copy = new Uint8Array(blob);
-  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+  const aligned = blob.byteOffset % 4 === 0 ? blob : new Uint8Array(blob);
+  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : 0);
@@ -184,9 +186,9 @@ export class SqliteMemoryStore implements MemoryStore {
     return this.write(() =>
       oncePerRequestId(this.sql, key, now, memoryCodec, () => {
         const { lastInsertRowid } = this.sql(
-          `INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, confidence, importance,
-               source_type, source_id, expires_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
+               importance, source_type, source_id, expires_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           memory.id,
           JSON.stringify(memory.scope),
@@ -194,6 +196,7 @@ export class SqliteMemoryStore implements MemoryStore {
           memory.topic,
           encodeEmbedding(memory.embedding),
           memory.embedding.length,
+          norm(Float32Array.from(memory.embedding)),
           memory.confidence,
           memory.importance,
           memory.sourceType,
@@ -252,19 +255,20 @@ export class SqliteMemoryStore implements MemoryStore {
   ) {
     return this.write(() => {
       const { where, params } = this.filter(query, now);
-      // Only ids and vectors are read to rank; full rows are built for the winners alone.
+      // Only ids, vectors and their norms are read to rank, one row at a time, each vector viewed
+      // in place; full messages are built for the winners alone.
       const rows = this.sql(
-        `SELECT m.id, m.embedding FROM memories m
+        `SELECT m.id, m.embedding, m.norm FROM memories m
            WHERE ${where.join(" AND ")} AND m.dimensions = ? AND m.confidence >= ?`,
-      ).all(...params, query.embedding.length, query.minConfidence) as {
+      ).iterate(...params, query.embedding.length, query.minConfidence) as IterableIterator<{
         id: string;
         embedding: Buffer;
-      }[];
-      const ranked = rankBySimilarity(
-        query.embedding,
-        rows.map((r) => ({ id: r.id, embedding: floats(r.embedding) })),
-        query.limit,
-      );
+        norm: number;
+      }>;
+      const candidates = (function* () {
+        for (const row of rows) yield { ...row, embedding: floats(row.embedding) };
+      })();
+      const ranked = rankBySimilarity(query.embedding, candidates, query.limit);
       this.touch(
         ranked.map((r) => r.id),
         now,
@@ -288,13 +292,14 @@ export class SqliteMemoryStore implements MemoryStore {
       const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
       const revision = factChanged ? row.last_revision + 1 : row.last_revision;
       this.sql(
-        `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, confidence = ?,
+        `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, norm = ?, confidence = ?,
              importance = ?, updated_at = ?, last_revision = ? WHERE id = ?`,
       ).run(
         changes.fact ?? row.fact,
         changes.topic ?? row.topic,
         changes.embedding ? encodeEmbedding(changes.embedding) : row.embedding,
         changes.embedding ? changes.embedding.length : row.dimensions,
+        changes.embedding ? norm(Float32Array.from(changes.embedding)) : row.norm,
         changes.confidence ?? row.confidence,
         changes.importance ?? row.importance,
         now,
