@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Listed, PageRequest } from "./store/store.js";
 import { invalidArgument } from "./validation/violations.js";
 
 /** Where the next page starts: the sort key of the last item served, as the store defines it. */
@@ -26,6 +27,20 @@ export class PageTokens {
     private readonly key: Uint8Array,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Serves one page of a list: reads `pageToken` (issued for `filter`), fetches the page after its
+   * cursor, and issues the token of the next page, empty on the last one.
+   */
+  async page<T>(
+    pageToken: string,
+    filter: unknown,
+    limit: number,
+    fetch: (page: PageRequest) => Promise<Listed<T>>,
+  ): Promise<{ items: T[]; totalSize: number; nextPageToken: string }> {
+    const { items, totalSize, next } = await fetch({ after: this.read(pageToken, filter), limit });
+    return { items, totalSize, nextPageToken: next ? this.issue(filter, next) : "" };
+  }
 
   /** A token for the page after `cursor` of the list filtered by `filter`. */
   issue(filter: unknown, cursor: Cursor): string {

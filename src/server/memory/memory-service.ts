@@ -18,6 +18,7 @@ import {
   checkRange,
   checkScope,
   checkUuid,
+  uuidField,
 } from "../validation/rules.js";
 import { Violations } from "../validation/violations.js";
 
@@ -40,10 +41,6 @@ export function createMemoryService({
   now = Date.now,
 }: MemoryServiceDeps): ServiceImpl<typeof MemoryService> {
   const tokens = new PageTokens(store.pageTokenKey, now);
-  const id = (v: Violations, field: string, value: string) => {
-    checkUuid(v, field, value);
-    return value.toLowerCase();
-  };
 
   return {
     async createMemory(req) {
@@ -85,7 +82,7 @@ export function createMemoryService({
 
     async getMemory(req) {
       const v = new Violations();
-      const memoryId = id(v, "id", req.id);
+      const memoryId = uuidField(v, "id", req.id);
       v.throwIfAny();
       const [memory] = await store.readMemories([memoryId], now());
       return { memory };
@@ -114,13 +111,10 @@ export function createMemoryService({
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { scope: req.scope, topic: req.topic, includeDeleted: req.includeDeleted };
-      const after = tokens.read(req.pageToken, filter);
-      const page = await store.listMemories(filter, now(), { after, limit });
-      return {
-        memories: page.items,
-        totalSize: page.totalSize,
-        nextPageToken: page.next ? tokens.issue(filter, page.next) : "",
-      };
+      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
+        store.listMemories(filter, now(), p),
+      );
+      return { memories: items, ...page };
     },
 
     async searchMemories(req) {
@@ -153,7 +147,7 @@ export function createMemoryService({
     async updateMemory(req) {
       const v = new Violations();
       const memory = req.memory ?? create(MemorySchema);
-      const memoryId = id(v, "memory.id", memory.id);
+      const memoryId = uuidField(v, "memory.id", memory.id);
       const paths = req.updateMask?.paths ?? [];
       v.check(paths.length > 0, "update_mask", `must name at least one of ${updatable.join(", ")}`);
       const changes: MemoryChanges = {};
@@ -190,29 +184,26 @@ export function createMemoryService({
 
     async deleteMemory(req) {
       const v = new Violations();
-      const memoryId = id(v, "id", req.id);
+      const memoryId = uuidField(v, "id", req.id);
       v.throwIfAny();
       return { memory: await store.deleteMemory(memoryId, now()) };
     },
 
     async listMemoryRevisions(req) {
       const v = new Violations();
-      const memoryId = id(v, "memory_id", req.memoryId);
+      const memoryId = uuidField(v, "memory_id", req.memoryId);
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { memoryId };
-      const after = tokens.read(req.pageToken, filter);
-      const page = await store.listRevisions(memoryId, now(), { after, limit });
-      return {
-        revisions: page.items,
-        totalSize: page.totalSize,
-        nextPageToken: page.next ? tokens.issue(filter, page.next) : "",
-      };
+      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
+        store.listRevisions(memoryId, now(), p),
+      );
+      return { revisions: items, ...page };
     },
 
     async getMemoryRevision(req) {
       const v = new Violations();
-      const memoryId = id(v, "memory_id", req.memoryId);
+      const memoryId = uuidField(v, "memory_id", req.memoryId);
       v.check(
         req.revisionNumber >= 1,
         "revision_number",

@@ -19,7 +19,7 @@ import {
   checkRange,
   checkScope,
   checkStruct,
-  checkUuid,
+  uuidField,
 } from "../validation/rules.js";
 import { Violations } from "../validation/violations.js";
 import { defaultTtlSeconds, expiresAtMs, inactiveError } from "./lifecycle.js";
@@ -40,10 +40,6 @@ export function createSessionsService({
   now = Date.now,
 }: SessionsServiceDeps): ServiceImpl<typeof SessionsService> {
   const tokens = new PageTokens(store.pageTokenKey, now);
-  const id = (v: Violations, field: string, value: string) => {
-    checkUuid(v, field, value);
-    return value.toLowerCase();
-  };
 
   return {
     async createSession(req) {
@@ -73,7 +69,7 @@ export function createSessionsService({
 
     async getSession(req) {
       const v = new Violations();
-      const sessionId = id(v, "id", req.id);
+      const sessionId = uuidField(v, "id", req.id);
       v.throwIfAny();
       const session = await store.getSession(sessionId);
       if (!session) throw notFound("session", sessionId);
@@ -88,21 +84,16 @@ export function createSessionsService({
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { scope: req.scope, includeInactive: req.includeInactive };
-      const after = tokens.read(req.pageToken, filter);
-      const page = await store.listSessions(
-        { scope: req.scope, activeAt: req.includeInactive ? undefined : now() },
-        { after, limit },
+      const activeAt = req.includeInactive ? undefined : now();
+      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
+        store.listSessions({ scope: req.scope, activeAt }, p),
       );
-      return {
-        sessions: page.items,
-        totalSize: page.totalSize,
-        nextPageToken: page.next ? tokens.issue(filter, page.next) : "",
-      };
+      return { sessions: items, ...page };
     },
 
     async updateSessionState(req) {
       const v = new Violations();
-      const sessionId = id(v, "id", req.id);
+      const sessionId = uuidField(v, "id", req.id);
       checkStruct(v, "state", req.state);
       v.throwIfAny();
       const session = await store.updateSessionState(
@@ -121,14 +112,14 @@ export function createSessionsService({
 
     async endSession(req) {
       const v = new Violations();
-      const sessionId = id(v, "id", req.id);
+      const sessionId = uuidField(v, "id", req.id);
       v.throwIfAny();
       return { session: await store.endSession(sessionId, now()) };
     },
 
     async deleteSession(req) {
       const v = new Violations();
-      const sessionId = id(v, "id", req.id);
+      const sessionId = uuidField(v, "id", req.id);
       v.throwIfAny();
       await store.deleteSession(sessionId, now());
       return {};
@@ -136,7 +127,7 @@ export function createSessionsService({
 
     async createEvent(req) {
       const v = new Violations();
-      const sessionId = id(v, "session_id", req.sessionId);
+      const sessionId = uuidField(v, "session_id", req.sessionId);
       checkLength(v, "event_type", req.eventType, 100, 1);
       checkStruct(v, "data", req.data);
       checkRange(v, "input_tokens", req.inputTokens, 0, 2 ** 31 - 1);
@@ -158,26 +149,23 @@ export function createSessionsService({
 
     async getEvent(req) {
       const v = new Violations();
-      const sessionId = id(v, "session_id", req.sessionId);
-      const eventId = id(v, "id", req.id);
+      const sessionId = uuidField(v, "session_id", req.sessionId);
+      const eventId = uuidField(v, "id", req.id);
       v.throwIfAny();
       return { event: await store.getEvent(sessionId, eventId) };
     },
 
     async listEvents(req) {
       const v = new Violations();
-      const sessionId = id(v, "session_id", req.sessionId);
+      const sessionId = uuidField(v, "session_id", req.sessionId);
       checkLength(v, "event_type", req.eventType, 100);
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { sessionId, eventType: req.eventType };
-      const after = tokens.read(req.pageToken, filter);
-      const page = await store.listEvents(filter, { after, limit });
-      return {
-        events: page.items,
-        totalSize: page.totalSize,
-        nextPageToken: page.next ? tokens.issue(filter, page.next) : "",
-      };
+      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
+        store.listEvents(filter, p),
+      );
+      return { events: items, ...page };
     },
   };
 }

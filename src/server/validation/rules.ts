@@ -18,6 +18,12 @@ export function checkUuid(v: Violations, field: string, value: string, optional 
   );
 }
 
+/** Checks that `value` is a UUID and returns it in lowercase, the form ids are stored in. */
+export function uuidField(v: Violations, field: string, value: string): string {
+  checkUuid(v, field, value);
+  return value.toLowerCase();
+}
+
 /** Checks a string's length in characters (code points), between `min` and `max`. */
 export function checkLength(
   v: Violations,

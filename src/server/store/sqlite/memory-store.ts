@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Statement } from "better-sqlite3";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type Memory,
   type MemoryRevision,
@@ -18,10 +17,11 @@ import type {
   PageRequest,
   RequestKey,
 } from "../store.js";
-import { commonSchema, type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
+import { commonSchema } from "./database.js";
 import { paged } from "./paging.js";
 import { oncePerRequestId } from "./request-log.js";
 import { scopeFilter } from "./scope-filter.js";
+import { binaryCodec, msOf, SqliteStore } from "./sqlite-store.js";
 
 /** Revisions kept per memory; older ones are pruned, their numbers never reused. */
 export const revisionsKept = 50;
@@ -144,17 +144,18 @@ function decodeEmbedding(blob: Buffer): number[] {
   return Array.from(floats(blob));
 }
 
+/** Rows of id, stored embedding and norm, as search candidates, one at a time. */
+function* asCandidates(rows: Iterable<{ id: string; embedding: Buffer; norm: number }>) {
+  for (const row of rows) yield { ...row, embedding: floats(row.embedding) };
+}
+
 /** The float32 values of a stored embedding: a view of the buffer, or a copy when it is unaligned. */
 function floats(blob: Buffer): Float32Array {
   const aligned = blob.byteOffset % 4 === 0 ? blob : new Uint8Array(blob);
   return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
-const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : 0);
-const memoryCodec = {
-  encode: (m: Memory) => toBinary(MemorySchema, m),
-  decode: (b: Uint8Array) => fromBinary(MemorySchema, b),
-};
+const memoryCodec = binaryCodec(MemorySchema);
 
 /** The SQL condition "this memory is live at ?". */
 const live = "m.deleted_at IS NULL AND m.expires_at > ?";
@@ -163,23 +164,9 @@ const live = "m.deleted_at IS NULL AND m.expires_at > ?";
  * The Memory store on SQLite (better-sqlite3): a file, or ":memory:". Every method runs one
  * synchronous transaction; see SqliteSessionsStore.
  */
-export class SqliteMemoryStore implements MemoryStore {
-  readonly pageTokenKey: Uint8Array;
-  private readonly db: Db;
-  private readonly sql: (text: string) => Statement;
-
+export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
   constructor(path: string) {
-    this.db = openDatabase(path, migrations);
-    this.sql = statementCache(this.db);
-    this.pageTokenKey = pageTokenKey(this.db);
-  }
-
-  async ready(): Promise<boolean> {
-    return this.db.open && this.sql("SELECT 1 AS ok").get() !== undefined;
-  }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    super(path, migrations);
   }
 
   async createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
@@ -201,9 +188,9 @@ export class SqliteMemoryStore implements MemoryStore {
           memory.importance,
           memory.sourceType,
           memory.sourceId,
-          ms(memory.expiresAt),
-          ms(memory.createdAt),
-          ms(memory.updatedAt),
+          msOf(memory.expiresAt),
+          msOf(memory.createdAt),
+          msOf(memory.updatedAt),
         );
         const insertScope = this.sql(
           "INSERT INTO memories_scope (owner, key, value) VALUES (?, ?, ?)",
@@ -234,7 +221,7 @@ export class SqliteMemoryStore implements MemoryStore {
     now: number,
     page: PageRequest,
   ): Promise<Listed<Memory>> {
-    return this.db.transaction(() => {
+    return this.read(() => {
       const { where, params } = this.filter(query, query.includeDeleted ? undefined : now);
       const { total } = this.sql(
         `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
@@ -246,7 +233,7 @@ export class SqliteMemoryStore implements MemoryStore {
       ).all(...params, ...(after === undefined ? [] : [after]), page.limit + 1) as MemoryRow[];
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toMemory), page.limit, total, (m) => [seqs.get(m.id) ?? 0]);
-    })();
+    });
   }
 
   async searchMemories(
@@ -265,10 +252,7 @@ export class SqliteMemoryStore implements MemoryStore {
         embedding: Buffer;
         norm: number;
       }>;
-      const candidates = (function* () {
-        for (const row of rows) yield { ...row, embedding: floats(row.embedding) };
-      })();
-      const ranked = rankBySimilarity(query.embedding, candidates, query.limit);
+      const ranked = rankBySimilarity(query.embedding, asCandidates(rows), query.limit);
       this.touch(
         ranked.map((r) => r.id),
         now,
@@ -335,7 +319,7 @@ export class SqliteMemoryStore implements MemoryStore {
     now: number,
     page: PageRequest,
   ): Promise<Listed<MemoryRevision>> {
-    return this.db.transaction(() => {
+    return this.read(() => {
       if (!this.liveRow(memoryId, now)) throw notFound("memory", memoryId);
       const { total } = this.sql("SELECT COUNT(*) AS total FROM revisions WHERE memory_id = ?").get(
         memoryId,
@@ -346,11 +330,11 @@ export class SqliteMemoryStore implements MemoryStore {
            ORDER BY revision_number DESC LIMIT ?`,
       ).all(memoryId, ...(after === undefined ? [] : [after]), page.limit + 1) as RevisionRow[];
       return paged(rows.map(toRevision), page.limit, total, (r) => [r.revisionNumber]);
-    })();
+    });
   }
 
   async getRevision(memoryId: string, revisionNumber: number, now: number) {
-    return this.db.transaction(() => {
+    return this.read(() => {
       if (!this.liveRow(memoryId, now)) throw notFound("memory", memoryId);
       const row = this.sql(
         "SELECT * FROM revisions WHERE memory_id = ? AND revision_number = ?",
@@ -363,11 +347,7 @@ export class SqliteMemoryStore implements MemoryStore {
         );
       }
       return toRevision(row);
-    })();
-  }
-
-  private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    });
   }
 
   private row(id: string): MemoryRow | undefined {

@@ -1,6 +1,5 @@
-import { create, fromBinary, type JsonObject, toBinary } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Statement } from "better-sqlite3";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type Event,
   EventSchema,
@@ -10,10 +9,11 @@ import {
 import { notFound } from "../../errors.js";
 import { expiresAtMs, inactiveError } from "../../sessions/lifecycle.js";
 import type { Listed, PageRequest, RequestKey, SessionsStore } from "../store.js";
-import { commonSchema, type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
+import { commonSchema } from "./database.js";
 import { paged } from "./paging.js";
 import { oncePerRequestId } from "./request-log.js";
 import { scopeFilter } from "./scope-filter.js";
+import { binaryCodec, msOf, SqliteStore } from "./sqlite-store.js";
 
 const migrations = [
   `${commonSchema}
@@ -111,38 +111,17 @@ function toEvent(row: EventRow): Event {
   });
 }
 
-const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : 0);
-const sessionCodec = {
-  encode: (s: Session) => toBinary(SessionSchema, s),
-  decode: (b: Uint8Array) => fromBinary(SessionSchema, b),
-};
-const eventCodec = {
-  encode: (e: Event) => toBinary(EventSchema, e),
-  decode: (b: Uint8Array) => fromBinary(EventSchema, b),
-};
+const sessionCodec = binaryCodec(SessionSchema);
+const eventCodec = binaryCodec(EventSchema);
 
 /**
  * The Sessions store on SQLite (better-sqlite3): a file, or ":memory:". Every method runs one
  * synchronous transaction, so concurrent calls in this process are serialized; BEGIN IMMEDIATE
  * and the busy timeout serialize writers across processes sharing the file.
  */
-export class SqliteSessionsStore implements SessionsStore {
-  readonly pageTokenKey: Uint8Array;
-  private readonly db: Db;
-  private readonly sql: (text: string) => Statement;
-
+export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   constructor(path: string) {
-    this.db = openDatabase(path, migrations);
-    this.sql = statementCache(this.db);
-    this.pageTokenKey = pageTokenKey(this.db);
-  }
-
-  async ready(): Promise<boolean> {
-    return this.db.open && this.sql("SELECT 1 AS ok").get() !== undefined;
-  }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    super(path, migrations);
   }
 
   async createSession(session: Session, key: RequestKey | undefined, now: number) {
@@ -157,8 +136,8 @@ export class SqliteSessionsStore implements SessionsStore {
           session.title,
           session.description,
           JSON.stringify(session.state ?? {}),
-          ms(session.startedAt),
-          ms(session.lastActivityAt),
+          msOf(session.startedAt),
+          msOf(session.lastActivityAt),
           session.ttlSeconds,
         );
         const insertScope = this.sql(
@@ -185,7 +164,7 @@ export class SqliteSessionsStore implements SessionsStore {
       where.push("s.ended_at IS NULL", "s.last_activity_at + s.ttl_seconds * 1000 > ?");
       params.push(query.activeAt);
     }
-    return this.db.transaction(() => {
+    return this.read(() => {
       const { total } = this.sql(
         `SELECT COUNT(*) AS total FROM sessions s WHERE ${where.join(" AND ")}`,
       ).get(...params) as { total: number };
@@ -199,8 +178,8 @@ export class SqliteSessionsStore implements SessionsStore {
         ...(page.after === undefined ? [] : [lastActivity, lastId]),
         page.limit + 1,
       ) as SessionRow[];
-      return paged(rows.map(toSession), page.limit, total, (s) => [ms(s.lastActivityAt), s.id]);
-    })();
+      return paged(rows.map(toSession), page.limit, total, (s) => [msOf(s.lastActivityAt), s.id]);
+    });
   }
 
   async updateSessionState(id: string, update: (state: JsonObject) => JsonObject, now: number) {
@@ -252,7 +231,7 @@ export class SqliteSessionsStore implements SessionsStore {
           JSON.stringify(event.data ?? {}),
           event.inputTokens,
           event.outputTokens,
-          ms(event.timestamp),
+          msOf(event.timestamp),
         );
         this.sql(
           `UPDATE sessions SET event_count = event_count + 1,
@@ -267,17 +246,17 @@ export class SqliteSessionsStore implements SessionsStore {
   }
 
   async getEvent(sessionId: string, id: string) {
-    return this.db.transaction(() => {
+    return this.read(() => {
       if (!this.row(sessionId)) throw notFound("session", sessionId);
       return this.event(sessionId, id);
-    })();
+    });
   }
 
   async listEvents(
     query: { sessionId: string; eventType: string },
     page: PageRequest,
   ): Promise<Listed<Event>> {
-    return this.db.transaction(() => {
+    return this.read(() => {
       if (!this.row(query.sessionId)) throw notFound("session", query.sessionId);
       const where = ["session_id = ?", ...(query.eventType ? ["event_type = ?"] : [])];
       const params = [query.sessionId, ...(query.eventType ? [query.eventType] : [])];
@@ -291,12 +270,7 @@ export class SqliteSessionsStore implements SessionsStore {
       ).all(...params, ...(after === undefined ? [] : [after]), page.limit + 1) as EventRow[];
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
-    })();
-  }
-
-  /** Runs `fn` in a write transaction that takes the write lock at once. */
-  private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    });
   }
 
   /** The live session, or undefined when unknown or deleted. */

@@ -1,0 +1,54 @@
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import type { Statement } from "better-sqlite3";
+import type { StoreBase } from "../store.js";
+import { type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
+
+/**
+ * What the SQLite stores share: one database (a file, or ":memory:") brought up to date by
+ * `migrations`, cached statements, and transactions. Every store method runs one synchronous
+ * transaction, so calls in this process are serialized; BEGIN IMMEDIATE and the busy timeout
+ * serialize writers across processes sharing the file.
+ */
+export abstract class SqliteStore implements StoreBase {
+  readonly pageTokenKey: Uint8Array;
+  protected readonly db: Db;
+  protected readonly sql: (text: string) => Statement;
+
+  constructor(path: string, migrations: readonly string[]) {
+    this.db = openDatabase(path, migrations);
+    this.sql = statementCache(this.db);
+    this.pageTokenKey = pageTokenKey(this.db);
+  }
+
+  async ready(): Promise<boolean> {
+    return this.db.open && this.sql("SELECT 1 AS ok").get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `fn` in a transaction that takes the write lock at once. */
+  protected write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Runs `fn` in a read transaction: one consistent snapshot for a count and a page. */
+  protected read<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}
+
+/** A Timestamp as ms since the epoch, 0 when unset. */
+export function msOf(timestamp: Timestamp | undefined): number {
+  return timestamp ? timestampMs(timestamp) : 0;
+}
+
+/** Encodes and decodes messages of `schema` as protobuf binary, for the request log. */
+export function binaryCodec<Desc extends DescMessage>(schema: Desc) {
+  return {
+    encode: (message: MessageShape<Desc>) => toBinary(schema, message),
+    decode: (bytes: Uint8Array) => fromBinary(schema, bytes),
+  };
+}
