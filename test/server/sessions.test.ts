@@ -87,6 +87,14 @@ describe.each(transports)("SessionsService over $name", (transport) => {
       expect(totalSize).toBe(1);
     });
 
+    it("still answers a repeated request_id 23 hours later", async () => {
+      const request = { scope: scope(), title: "kept", requestId: randomUUID() };
+      const first = await clients().sessions.createSession(request);
+      fixture().advance(23 * 60 * 60 * 1000);
+      const again = await clients().sessions.createSession(request);
+      expect(again.session?.id).toBe(first.session?.id);
+    });
+
     it("stores one session for concurrent repeats of one request_id", async () => {
       const requestId = randomUUID();
       const s = scope();
@@ -182,6 +190,28 @@ describe.each(transports)("SessionsService over $name", (transport) => {
       );
       expect(other.rawMessage).toContain("other filters");
       await invalid(clients().sessions.listSessions({ scope: s, pageSize: 1001 }), "page_size");
+    });
+
+    it("refuses a page token older than 24 hours", async () => {
+      const s = scope();
+      for (let i = 0; i < 2; i++)
+        await clients().sessions.createSession({ scope: s, ttlSeconds: 86_400 });
+      const { nextPageToken } = await clients().sessions.listSessions({
+        scope: s,
+        pageSize: 1,
+        includeInactive: true,
+      });
+      fixture().advance(24 * 60 * 60 * 1000 + 1);
+      const stale = await invalid(
+        clients().sessions.listSessions({
+          scope: s,
+          pageSize: 1,
+          includeInactive: true,
+          pageToken: nextPageToken,
+        }),
+        "page_token",
+      );
+      expect(stale.rawMessage).toContain("expired");
     });
   });
 
