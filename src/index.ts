@@ -1,7 +1,28 @@
 /**
- * @contextiq/clients: typed clients for ContextIQ's Sessions and Memory services.
+ * @contextiq/clients: typed clients for ContextIQ's Sessions and Memory services, over gRPC or
+ * HTTP/JSON (the Connect protocol).
  *
  * This entry point never loads server code or native modules; the reference services live in
  * `@contextiq/clients/server`.
  */
+
+export { Code, ConnectError } from "@connectrpc/connect";
+export type { CallOptions, ClientOptions, TransportKind } from "./client/client-options.js";
+export type {
+  MemoryChanges,
+  MemoryFilter,
+  MemorySearch,
+  NewMemory,
+  SourceTypeInput,
+} from "./client/memory-client.js";
+export { MemoryServiceClient } from "./client/memory-client.js";
+export type { ResolvedOptions } from "./client/resolve-options.js";
+export type { EventFilter, NewEvent, NewSession, SessionFilter } from "./client/sessions-client.js";
+export { SessionsServiceClient } from "./client/sessions-client.js";
 export * from "./contract/index.js";
+export {
+  isServiceUnavailableError,
+  ServiceUnavailableError,
+} from "./errors/service-unavailable-error.js";
+export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
+export { createRetryInterceptor } from "./policy/retry-interceptor.js";

@@ -1,0 +1,67 @@
+import type { Interceptor } from "@connectrpc/connect";
+import type { GiveUpEvent, RetryEvent } from "../policy/retry-interceptor.js";
+
+/** How a client reaches its service. */
+export type TransportKind = "json" | "grpc";
+
+/**
+ * Options of {@link SessionsServiceClient} and {@link MemoryServiceClient}. Every option is
+ * optional: an explicit option beats the environment variable, which beats the default. The
+ * variables are named for the service: `SESSIONS_SERVICE_*` or `MEMORY_SERVICE_*`.
+ */
+export interface ClientOptions {
+  /**
+   * Base URL of the service. Env `*_SERVICE_URL`. Defaults to "http://localhost:8001" for Sessions
+   * and "http://localhost:8002" for Memory.
+   */
+  baseUrl?: string;
+  /**
+   * "json": the Connect protocol with JSON bodies, over HTTP/1.1 or HTTP/2 (see `httpVersion`).
+   * "grpc": gRPC over HTTP/2. Env `*_SERVICE_TRANSPORT`. Defaults to "json".
+   */
+  transport?: TransportKind;
+  /**
+   * HTTP version of the "json" transport; "grpc" always uses "2". Env `*_SERVICE_HTTP_VERSION`.
+   * Defaults to "1.1".
+   */
+  httpVersion?: "1.1" | "2";
+  /**
+   * Deadline of each call, across all its attempts, in ms. Env `*_SERVICE_TIMEOUT`, in seconds.
+   * Defaults to 30 seconds.
+   */
+  timeoutMs?: number;
+  /**
+   * Retries after the first attempt of a call that failed transiently; 0 disables retries. Env
+   * `*_SERVICE_MAX_RETRIES`. Defaults to 3.
+   */
+  maxRetries?: number;
+  /**
+   * Base of the exponential backoff between attempts, in ms: the n-th retry waits between d/2 and
+   * d, d = retryDelayMs · 2^(n-1). Env `*_SERVICE_RETRY_DELAY`, in seconds. Defaults to 1 second.
+   */
+  retryDelayMs?: number;
+  /** Longest backoff between two attempts, in ms. Defaults to 30 seconds. */
+  maxRetryDelayMs?: number;
+  /** Sent as `x-api-key` on every call. Env `*_SERVICE_API_KEY`. Defaults to none. */
+  apiKey?: string;
+  /** Sent as `Authorization: Bearer <token>` on every call. Defaults to none. */
+  bearerToken?: string;
+  /** Connect interceptors, run on every attempt, inside the retries. Defaults to none. */
+  interceptors?: Interceptor[];
+  /** Called before each retry's wait. */
+  onRetry?: (event: RetryEvent) => void;
+  /** Called when a call fails for good. */
+  onGiveUp?: (event: GiveUpEvent) => void;
+  /** Where environment variables are read from. Defaults to `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Deadline of this call, across all its attempts, in ms; overrides the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Cancels the call. A cancelled call is never retried. */
+  signal?: AbortSignal;
+  /** Extra request headers. */
+  headers?: Headers | Record<string, string> | [string, string][];
+}

@@ -1,0 +1,91 @@
+import { Agent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { Http2SessionManager } from "@connectrpc/connect-node";
+
+/** Keepalive pings on idle HTTP/2 connections, and when to let an unused one go. */
+const http2Options = {
+  pingIntervalMs: 30_000,
+  pingTimeoutMs: 15_000,
+  idleConnectionTimeoutMs: 5 * 60_000,
+};
+
+/** Keep-alive sockets per origin for HTTP/1.1, at most this many at once. */
+const maxSocketsPerOrigin = 64;
+
+interface Pooled<T> {
+  readonly connection: T;
+  users: number;
+  release(): void;
+}
+
+const http2Sessions = new Map<string, Pooled<Http2SessionManager>>();
+const http1Agents = new Map<string, Pooled<Agent>>();
+
+/** A pooled connection and the way to give it back. */
+export interface Lease<T> {
+  readonly connection: T;
+  /** Gives the connection back; the last user's release closes it. Idempotent. */
+  release(): void;
+}
+
+/**
+ * The HTTP/2 session manager of `origin`, shared by every client of that origin in this process:
+ * one connection, multiplexed, with keepalive pings and an idle close.
+ */
+export function leaseHttp2Session(origin: string): Lease<Http2SessionManager> {
+  return lease(
+    http2Sessions,
+    origin,
+    () => new Http2SessionManager(origin, http2Options),
+    (s) => s.abort(),
+  );
+}
+
+/** The keep-alive HTTP/1.1 agent of `origin`, shared by every client of that origin. */
+export function leaseHttp1Agent(origin: string): Lease<Agent> {
+  const secure = origin.startsWith("https:");
+  const make = () => {
+    const options = {
+      keepAlive: true,
+      maxSockets: maxSocketsPerOrigin,
+      scheduling: "lifo" as const,
+    };
+    return secure ? new HttpsAgent(options) : new Agent(options);
+  };
+  return lease(http1Agents, origin, make, (a) => a.destroy());
+}
+
+function lease<T>(
+  pool: Map<string, Pooled<T>>,
+  origin: string,
+  create: () => T,
+  close: (connection: T) => void,
+): Lease<T> {
+  let pooled = pool.get(origin);
+  if (!pooled) {
+    const connection = create();
+    const entry: Pooled<T> = {
+      connection,
+      users: 0,
+      release() {
+        if (--entry.users === 0) {
+          pool.delete(origin);
+          close(connection);
+        }
+      },
+    };
+    pooled = entry;
+    pool.set(origin, entry);
+  }
+  pooled.users++;
+  const shared = pooled;
+  let released = false;
+  return {
+    connection: shared.connection,
+    release() {
+      if (released) return;
+      released = true;
+      shared.release();
+    },
+  };
+}

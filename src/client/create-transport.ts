@@ -1,0 +1,71 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createRetryInterceptor } from "../policy/retry-interceptor.js";
+import type { ClientOptions } from "./client-options.js";
+import { leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
+import type { ResolvedOptions } from "./resolve-options.js";
+
+/** A transport and the way to give back the connections it leased. */
+export interface LeasedTransport {
+  readonly transport: Transport;
+  release(): void;
+}
+
+/**
+ * The connect-node transport the options ask for, on a connection shared by every client of the
+ * same origin, with the retry interceptor outermost so that the caller's interceptors see every
+ * attempt.
+ */
+export function createServiceTransport(
+  resolved: ResolvedOptions,
+  options: Pick<ClientOptions, "interceptors" | "onRetry" | "onGiveUp">,
+): LeasedTransport {
+  const interceptors: Interceptor[] = [
+    authHeaders(resolved),
+    createRetryInterceptor({
+      maxRetries: resolved.maxRetries,
+      retryDelayMs: resolved.retryDelayMs,
+      maxRetryDelayMs: resolved.maxRetryDelayMs,
+      onRetry: options.onRetry,
+      onGiveUp: options.onGiveUp,
+    }),
+    ...(options.interceptors ?? []),
+  ];
+  const common = {
+    baseUrl: resolved.baseUrl,
+    interceptors,
+    defaultTimeoutMs: resolved.timeoutMs,
+  };
+  const origin = new URL(resolved.baseUrl).origin;
+  if (resolved.httpVersion === "1.1") {
+    const agent = leaseHttp1Agent(origin);
+    return {
+      transport: createConnectTransport({
+        ...common,
+        httpVersion: "1.1",
+        nodeOptions: { agent: agent.connection },
+      }),
+      release: agent.release,
+    };
+  }
+  const session = leaseHttp2Session(origin);
+  const sessionManager = session.connection;
+  return {
+    transport:
+      resolved.transport === "grpc"
+        ? createGrpcTransport({ ...common, sessionManager })
+        : createConnectTransport({ ...common, httpVersion: "2", sessionManager }),
+    release: session.release,
+  };
+}
+
+/** Adds the configured credentials to every call that does not carry its own. */
+function authHeaders({ apiKey, bearerToken }: ResolvedOptions): Interceptor {
+  return (next) => (req) => {
+    if (apiKey !== undefined && !req.header.has("x-api-key")) req.header.set("x-api-key", apiKey);
+    if (bearerToken !== undefined && !req.header.has("authorization")) {
+      req.header.set("authorization", `Bearer ${bearerToken}`);
+    }
+    return next(req);
+  };
+}

@@ -1,0 +1,146 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ClientOptions, TransportKind } from "./client-options.js";
+
+/** The options of a client after env and defaults, validated. */
+export interface ResolvedOptions {
+  readonly baseUrl: string;
+  readonly transport: TransportKind;
+  readonly httpVersion: "1.1" | "2";
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  readonly apiKey: string | undefined;
+  readonly bearerToken: string | undefined;
+}
+
+/** Which service a client is for: its env prefix and default URL. */
+export interface ServiceDefaults {
+  /** E.g. "SESSIONS_SERVICE". */
+  readonly envPrefix: string;
+  /** E.g. "http://localhost:8001". */
+  readonly baseUrl: string;
+}
+
+const defaults = Object.freeze({
+  transport: "json" as TransportKind,
+  httpVersion: "1.1" as "1.1" | "2",
+  timeoutMs: 30_000,
+  maxRetries: 3,
+  retryDelayMs: 1_000,
+  maxRetryDelayMs: 30_000,
+});
+
+/**
+ * Resolves a client's options: each explicit option, else its environment variable, else its
+ * default. A bad value throws a ConnectError (INVALID_ARGUMENT) that names the option or the
+ * variable it came from; nothing is silently ignored.
+ */
+export function resolveOptions(options: ClientOptions, service: ServiceDefaults): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const source = (option: keyof ClientOptions, suffix: string) =>
+    options[option] !== undefined ? `option \`${option}\`` : `${service.envPrefix}_${suffix}`;
+  const fromEnv = (suffix: string): string | undefined => {
+    const value = env[`${service.envPrefix}_${suffix}`]?.trim();
+    return value === "" ? undefined : value;
+  };
+  const seconds = (suffix: string): number | undefined => {
+    const value = fromEnv(suffix);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(parsed)) {
+      throw invalid(`${service.envPrefix}_${suffix} must be a number of seconds, got "${value}"`);
+    }
+    return parsed * 1000;
+  };
+
+  const baseUrl = options.baseUrl ?? fromEnv("URL") ?? service.baseUrl;
+  checkUrl(baseUrl, source("baseUrl", "URL"));
+  const transport = options.transport ?? fromEnv("TRANSPORT") ?? defaults.transport;
+  if (transport !== "json" && transport !== "grpc") {
+    throw invalid(
+      `${source("transport", "TRANSPORT")} must be "json" or "grpc", got "${transport}"`,
+    );
+  }
+  const httpVersion = options.httpVersion ?? fromEnv("HTTP_VERSION") ?? defaults.httpVersion;
+  if (httpVersion !== "1.1" && httpVersion !== "2") {
+    throw invalid(
+      `${source("httpVersion", "HTTP_VERSION")} must be "1.1" or "2", got "${httpVersion}"`,
+    );
+  }
+  if (transport === "grpc" && options.httpVersion === "1.1") {
+    throw invalid(
+      'option `httpVersion` "1.1" does not work with the "grpc" transport: gRPC needs HTTP/2',
+    );
+  }
+
+  const timeoutMs = options.timeoutMs ?? seconds("TIMEOUT") ?? defaults.timeoutMs;
+  checkNumber(timeoutMs, source("timeoutMs", "TIMEOUT"), { min: 1, max: 2_147_483_647 });
+  const maxRetriesText = options.maxRetries === undefined ? fromEnv("MAX_RETRIES") : undefined;
+  if (maxRetriesText !== undefined && !/^\d+$/.test(maxRetriesText)) {
+    throw invalid(
+      `${service.envPrefix}_MAX_RETRIES must be a whole number of retries, got "${maxRetriesText}"`,
+    );
+  }
+  const maxRetries =
+    options.maxRetries ??
+    (maxRetriesText === undefined ? defaults.maxRetries : Number(maxRetriesText));
+  checkNumber(maxRetries, source("maxRetries", "MAX_RETRIES"), { min: 0, max: 100, integer: true });
+  const retryDelayMs = options.retryDelayMs ?? seconds("RETRY_DELAY") ?? defaults.retryDelayMs;
+  checkNumber(retryDelayMs, source("retryDelayMs", "RETRY_DELAY"), { min: 0, max: 3_600_000 });
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? defaults.maxRetryDelayMs;
+  checkNumber(maxRetryDelayMs, "option `maxRetryDelayMs`", { min: 0, max: 3_600_000 });
+
+  const apiKey = options.apiKey ?? fromEnv("API_KEY");
+  if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw invalid(`${source("apiKey", "API_KEY")} must be printable ASCII without spaces`);
+  }
+  if (options.bearerToken !== undefined && !/^[\x21-\x7e]+$/.test(options.bearerToken)) {
+    throw invalid("option `bearerToken` must be printable ASCII without spaces");
+  }
+  return {
+    baseUrl: baseUrl.replace(/\/+$/, ""),
+    transport,
+    httpVersion: transport === "grpc" ? "2" : httpVersion,
+    timeoutMs,
+    maxRetries,
+    retryDelayMs,
+    maxRetryDelayMs,
+    apiKey,
+    bearerToken: options.bearerToken,
+  };
+}
+
+function invalid(message: string): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument);
+}
+
+function checkUrl(value: string, source: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(`${source} must be an http:// or https:// URL, got "${value}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw invalid(`${source} must be an http:// or https:// URL, got "${value}"`);
+  }
+}
+
+function checkNumber(
+  value: number,
+  source: string,
+  { min, max, integer = false }: { min: number; max: number; integer?: boolean },
+): void {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw invalid(
+      `${source} must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}, got ${String(value)}`,
+    );
+  }
+}

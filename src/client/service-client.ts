@@ -1,0 +1,99 @@
+import type { DescService } from "@bufbuild/protobuf";
+import {
+  type Client,
+  Code,
+  type CallOptions as ConnectCallOptions,
+  ConnectError,
+  createClient,
+} from "@connectrpc/connect";
+import type { CallOptions, ClientOptions } from "./client-options.js";
+import { createServiceTransport } from "./create-transport.js";
+import { type ResolvedOptions, resolveOptions, type ServiceDefaults } from "./resolve-options.js";
+
+/**
+ * What both facades share: options resolved once, the generated Connect client on a pooled
+ * transport, and a lifecycle. `close()` lets calls in flight finish, then gives the connection
+ * back; a call after it fails with a clear error.
+ *
+ * @internal
+ */
+export abstract class ServiceClient<Service extends DescService> implements AsyncDisposable {
+  /** The options in force, after env and defaults. */
+  readonly options: ResolvedOptions;
+  protected readonly rpc: Client<Service>;
+  private readonly release: () => void;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  protected constructor(service: Service, defaults: ServiceDefaults, options: ClientOptions) {
+    this.options = resolveOptions(options, defaults);
+    const { transport, release } = createServiceTransport(this.options, options);
+    this.rpc = createClient(service, transport);
+    this.release = release;
+  }
+
+  /** Runs one facade call, unless the client is closed. */
+  protected run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closing) {
+      return Promise.reject(
+        new ConnectError(
+          `${this.constructor.name} is closed: create a new client to make calls`,
+          Code.FailedPrecondition,
+        ),
+      );
+    }
+    const promise = call();
+    this.inFlight.add(promise);
+    const forget = () => this.inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** Connect call options from the facade's. */
+  protected connectOptions(options: CallOptions = {}): ConnectCallOptions {
+    const { timeoutMs, signal, headers } = options;
+    return {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(signal === undefined ? {} : { signal }),
+      ...(headers === undefined ? {} : { headers }),
+    };
+  }
+
+  /** Waits for calls in flight, then releases the connection. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= Promise.allSettled(this.inFlight).then(() => this.release());
+    return this.closing;
+  }
+
+  /** `await using client = new ...Client()` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Every item of a paged list, fetching pages lazily as the caller iterates. */
+export async function* eachItem<T>(
+  fetchPage: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>,
+): AsyncGenerator<T, void, undefined> {
+  let pageToken = "";
+  do {
+    const page = await fetchPage(pageToken);
+    yield* page.items;
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "");
+}
+
+/** Every item of a paged list, all pages fetched. */
+export async function allItems<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** A response's resource, which the contract always sets: its absence is a broken server. */
+export function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined) {
+    throw new ConnectError(`the server's response has no \`${field}\``, Code.Internal);
+  }
+  return value;
+}

@@ -1,0 +1,198 @@
+import { randomUUID } from "node:crypto";
+import type { JsonObject } from "@bufbuild/protobuf";
+import {
+  type Event,
+  type Session,
+  SessionsService,
+} from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import type { CallOptions, ClientOptions } from "./client-options.js";
+import { allItems, eachItem, required, ServiceClient } from "./service-client.js";
+
+/** What a new session holds. */
+export interface NewSession {
+  /** Who the session belongs to, e.g. `{ user_id: "123" }`. */
+  scope?: Record<string, string>;
+  /** At most 500 characters. */
+  title?: string;
+  /** At most 10,000 characters. */
+  description?: string;
+  /** Initial state, any JSON object. */
+  state?: JsonObject;
+  /** Inactivity before the session expires, 1-86400 s; the server's default is 3600. */
+  ttlSeconds?: number;
+  /** Makes the create idempotent; generated once per call when absent. */
+  requestId?: string;
+}
+
+/** An event to append to a session. */
+export interface NewEvent {
+  sessionId: string;
+  /** E.g. "message": 1-100 characters. */
+  eventType: string;
+  /** Payload, any JSON object. */
+  data?: JsonObject;
+  /** >= 0. */
+  inputTokens?: number;
+  /** >= 0. */
+  outputTokens?: number;
+  /** Makes the create idempotent; generated once per call when absent. */
+  requestId?: string;
+}
+
+/** Which sessions to list. */
+export interface SessionFilter {
+  /** Sessions whose scope holds every one of these entries. */
+  scope?: Record<string, string>;
+  /** Include ended and expired sessions too. */
+  includeInactive?: boolean;
+  /** Sessions per page fetched, 1-1000; the server's default is 100. */
+  pageSize?: number;
+}
+
+/** Which events of a session to list. */
+export interface EventFilter {
+  /** Only events of this type. */
+  eventType?: string;
+  /** Events per page fetched, 1-1000; the server's default is 100. */
+  pageSize?: number;
+}
+
+const sessionsDefaults = { envPrefix: "SESSIONS_SERVICE", baseUrl: "http://localhost:8001" };
+
+/**
+ * Client of ContextIQ's Sessions service, over gRPC or HTTP/JSON (the Connect protocol).
+ *
+ * ```ts
+ * await using sessions = new SessionsServiceClient(); // SESSIONS_SERVICE_* env, then defaults
+ * const session = await sessions.createSession({ scope: { user_id: "123" }, title: "Test Session" });
+ * ```
+ *
+ * Every method fails with a ConnectError: its code says what went wrong (INVALID_ARGUMENT names the
+ * field, NOT_FOUND, FAILED_PRECONDITION for an ended or expired session, ...), and a
+ * ServiceUnavailableError (Code.Unavailable) when the service could not be reached in the
+ * attempts allowed. DEADLINE_EXCEEDED when the call's deadline passed; CANCELED when its signal did.
+ */
+export class SessionsServiceClient extends ServiceClient<typeof SessionsService> {
+  constructor(options: ClientOptions = {}) {
+    super(SessionsService, sessionsDefaults, options);
+  }
+
+  /** Creates a session. Retries are safe: the request carries one `request_id` for all attempts. */
+  createSession(session: NewSession = {}, options?: CallOptions): Promise<Session> {
+    const request = { ...session, requestId: session.requestId ?? randomUUID() };
+    return this.run(async () => {
+      const { session: created } = await this.rpc.createSession(
+        request,
+        this.connectOptions(options),
+      );
+      return required(created, "session");
+    });
+  }
+
+  /**
+   * Returns a session. An ended or expired one is FAILED_PRECONDITION unless `includeInactive`;
+   * NOT_FOUND when unknown or deleted.
+   */
+  getSession(id: string, options?: CallOptions & { includeInactive?: boolean }): Promise<Session> {
+    return this.run(async () => {
+      const { session } = await this.rpc.getSession(
+        { id, includeInactive: options?.includeInactive ?? false },
+        this.connectOptions(options),
+      );
+      return required(session, "session");
+    });
+  }
+
+  /** Every session matching `filter`, most recent activity first, all pages fetched. */
+  listSessions(filter: SessionFilter = {}, options?: CallOptions): Promise<Session[]> {
+    return allItems(this.iterateSessions(filter, options));
+  }
+
+  /** The sessions matching `filter`, fetched a page at a time as you iterate. */
+  iterateSessions(filter: SessionFilter = {}, options?: CallOptions): AsyncGenerator<Session> {
+    return eachItem((pageToken) =>
+      this.run(async () => {
+        const page = await this.rpc.listSessions(
+          { ...filter, pageToken },
+          this.connectOptions(options),
+        );
+        return { items: page.sessions, nextPageToken: page.nextPageToken };
+      }),
+    );
+  }
+
+  /** Replaces the session's state, or shallow-merges into it with `merge: true`. */
+  updateSessionState(
+    id: string,
+    state: JsonObject,
+    options?: CallOptions & { merge?: boolean },
+  ): Promise<Session> {
+    return this.run(async () => {
+      const { session } = await this.rpc.updateSessionState(
+        { id, state, merge: options?.merge ?? false },
+        this.connectOptions(options),
+      );
+      return required(session, "session");
+    });
+  }
+
+  /** Ends a session; ending it again keeps the first `endedAt`. */
+  endSession(id: string, options?: CallOptions): Promise<Session> {
+    return this.run(async () => {
+      const { session } = await this.rpc.endSession({ id }, this.connectOptions(options));
+      return required(session, "session");
+    });
+  }
+
+  /** Deletes a session and its events; deleting it again succeeds. */
+  deleteSession(id: string, options?: CallOptions): Promise<void> {
+    return this.run(async () => {
+      await this.rpc.deleteSession({ id }, this.connectOptions(options));
+    });
+  }
+
+  /**
+   * Appends an event to an active session, which updates its counters. Retries are safe: the
+   * request carries one `request_id` for all attempts.
+   */
+  createEvent(event: NewEvent, options?: CallOptions): Promise<Event> {
+    const request = { ...event, requestId: event.requestId ?? randomUUID() };
+    return this.run(async () => {
+      const { event: created } = await this.rpc.createEvent(request, this.connectOptions(options));
+      return required(created, "event");
+    });
+  }
+
+  /** Returns one event of a session. */
+  getEvent(sessionId: string, eventId: string, options?: CallOptions): Promise<Event> {
+    return this.run(async () => {
+      const { event } = await this.rpc.getEvent(
+        { sessionId, id: eventId },
+        this.connectOptions(options),
+      );
+      return required(event, "event");
+    });
+  }
+
+  /** Every event of a session, oldest first, all pages fetched. */
+  listEvents(sessionId: string, filter: EventFilter = {}, options?: CallOptions): Promise<Event[]> {
+    return allItems(this.iterateEvents(sessionId, filter, options));
+  }
+
+  /** The events of a session, oldest first, fetched a page at a time as you iterate. */
+  iterateEvents(
+    sessionId: string,
+    filter: EventFilter = {},
+    options?: CallOptions,
+  ): AsyncGenerator<Event> {
+    return eachItem((pageToken) =>
+      this.run(async () => {
+        const page = await this.rpc.listEvents(
+          { ...filter, sessionId, pageToken },
+          this.connectOptions(options),
+        );
+        return { items: page.events, nextPageToken: page.nextPageToken };
+      }),
+    );
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The timeout a request carries on the wire, read and rewritten in place. connect-es writes it
+ * once, before interceptors run, from the call's `timeoutMs`; an interceptor that sends a request
+ * more than once must send the time that remains instead.
+ *
+ * - gRPC and gRPC-Web: `grpc-timeout`, an integer of at most 8 digits and a unit (H M S m u n).
+ * - Connect: `connect-timeout-ms`, an integer of milliseconds.
+ */
+
+const grpcUnits: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1_000,
+  m: 1,
+  u: 0.001,
+  n: 0.000_001,
+};
+
+/** The timeout in `header`, in ms, or undefined when the request has none. */
+export function readTimeoutMs(header: Headers): number | undefined {
+  const connect = header.get("connect-timeout-ms");
+  if (connect !== null) return Number(connect);
+  const grpc = header.get("grpc-timeout");
+  if (grpc === null) return undefined;
+  const match = /^(\d{1,8})([HMSmun])$/.exec(grpc);
+  return match ? Number(match[1]) * (grpcUnits[match[2] as string] ?? 1) : undefined;
+}
+
+/** Sets the timeout in `header`, in whichever of the two headers it already has. */
+export function writeTimeoutMs(header: Headers, timeoutMs: number): void {
+  const ms = Math.max(1, Math.ceil(timeoutMs));
+  if (header.has("connect-timeout-ms")) {
+    header.set("connect-timeout-ms", String(ms));
+  } else if (header.has("grpc-timeout")) {
+    // Eight digits of ms reach 27 hours; longer deadlines go in seconds.
+    header.set("grpc-timeout", ms < 1e8 ? `${ms}m` : `${Math.ceil(ms / 1000)}S`);
+  }
+}

@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ExponentialBackoff, halfJitterGenerator } from "cockatiel";
+import { ServiceUnavailableError } from "../errors/service-unavailable-error.js";
+import { readTimeoutMs, writeTimeoutMs } from "./deadline-header.js";
+import { pushbackMs } from "./pushback.js";
+import { isSafeToRepeat, isTransient, normalizeFailure } from "./transient.js";
+
+/** A retry about to happen. */
+export interface RetryEvent {
+  /** E.g. "contextiq.sessions.v1.SessionsService". */
+  readonly service: string;
+  /** E.g. "CreateEvent". */
+  readonly method: string;
+  /** The attempt that failed, 1 for the first. */
+  readonly attempt: number;
+  /** How long the client waits before the next attempt. */
+  readonly delayMs: number;
+  /** Why the attempt failed. */
+  readonly error: ConnectError;
+}
+
+/** A call that failed for good, after `attempts` attempts. */
+export interface GiveUpEvent {
+  readonly service: string;
+  readonly method: string;
+  readonly attempts: number;
+  /** The error the caller receives. */
+  readonly error: ConnectError;
+}
+
+/** Options of {@link createRetryInterceptor}. */
+export interface RetryOptions {
+  /** Retries after the first attempt; 0 disables retrying. */
+  readonly maxRetries: number;
+  /** Base of the exponential backoff: the n-th retry waits between d/2 and d, d = base · 2^(n-1). */
+  readonly retryDelayMs: number;
+  /** Cap of the backoff (not of a server's pushback). */
+  readonly maxRetryDelayMs: number;
+  /** Called before each retry's wait. */
+  readonly onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Called when a call fails for good after at least one attempt. */
+  readonly onGiveUp?: ((event: GiveUpEvent) => void) | undefined;
+}
+
+/**
+ * Retries unary calls that failed transiently (see `isTransient`), with capped exponential backoff
+ * and jitter (cockatiel), never waiting less than the server's `Retry-After` or
+ * `grpc-retry-pushback-ms`.
+ *
+ * The call's timeout spans all attempts: each attempt sends the time that remains on the wire,
+ * and when a wait would outlive the deadline the call fails at once with DEADLINE_EXCEEDED. A
+ * caller's cancel is never retried. When every allowed attempt failed transiently, the call fails
+ * with a {@link ServiceUnavailableError} carrying the last error.
+ */
+export function createRetryInterceptor(options: RetryOptions): Interceptor {
+  const backoff = new ExponentialBackoff({
+    generator: halfJitterGenerator,
+    initialDelay: options.retryDelayMs,
+    maxDelay: options.maxRetryDelayMs,
+  });
+  return (next) => async (req) => {
+    if (req.stream) return await next(req);
+    const timeoutMs = readTimeoutMs(req.header);
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    const safe = isSafeToRepeat(req.method, req.message);
+    const names = { service: req.service.typeName, method: req.method.name };
+    let delays = backoff.next();
+
+    for (let attempt = 1; ; attempt++) {
+      const header = new Headers(req.header);
+      if (deadline !== undefined) writeTimeoutMs(header, deadline - performance.now());
+      // Each attempt gets its own signal: the transport aborts it when the attempt ends, which
+      // must not end the call.
+      const attemptController = new AbortController();
+      const forward = () => attemptController.abort(req.signal.reason);
+      req.signal.addEventListener("abort", forward, { once: true });
+      let error: ConnectError;
+      try {
+        return await next({ ...req, header, signal: attemptController.signal });
+      } catch (e) {
+        error = ConnectError.from(e);
+      } finally {
+        req.signal.removeEventListener("abort", forward);
+      }
+
+      // The caller cancelled, or the deadline passed: that is the answer.
+      if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
+      const pushback = pushbackMs(error);
+      const waitAtLeast = pushback === "stop" ? undefined : pushback;
+      const fail = (thrown: ConnectError): never => {
+        options.onGiveUp?.({ ...names, attempts: attempt, error: thrown });
+        throw thrown;
+      };
+      if (pushback === "stop" || !isTransient(error, safe, waitAtLeast)) {
+        fail(normalizeFailure(error));
+      }
+      if (attempt > options.maxRetries) {
+        fail(new ServiceUnavailableError(names.service, req.url, attempt, normalizeFailure(error)));
+      }
+      const delayMs = Math.max(delays.duration, waitAtLeast ?? 0);
+      delays = delays.next(undefined);
+      if (deadline !== undefined && performance.now() + delayMs >= deadline) {
+        fail(
+          new ConnectError(
+            `gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}: the next would start after the ${timeoutMs} ms deadline; last error: ${error.message}`,
+            Code.DeadlineExceeded,
+            error.metadata,
+            undefined,
+            error,
+          ),
+        );
+      }
+      options.onRetry?.({ ...names, attempt, delayMs, error });
+      try {
+        await sleep(delayMs, undefined, { signal: req.signal });
+      } catch {
+        throw ConnectError.from(req.signal.reason, Code.Canceled);
+      }
+    }
+  };
+}

@@ -1,0 +1,92 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * How a failed attempt failed, judged by what happened rather than by the code connect-node
+ * chose: it reports a reset connection as ABORTED over HTTP/2 and as UNAVAILABLE or UNKNOWN over
+ * HTTP/1.1, so the same failure must be recognised from the error's cause on every transport.
+ *
+ * - `refused`: no connection was made, so the server never saw the request.
+ * - `reset`: the connection broke while the request was in flight; the server may have acted on it.
+ * - `status`: the server (or a proxy) answered with an error status.
+ */
+export type FailureKind = "refused" | "reset" | "status";
+
+// Node's codes for a connection that was never made.
+const refusedCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+// Node's codes for a connection or stream that broke in flight.
+const resetCodes = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+/** Classifies a failed attempt; see {@link FailureKind}. */
+export function failureKind(error: ConnectError): FailureKind {
+  for (let cause: unknown = error.cause, depth = 0; cause && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (refusedCodes.has(code)) return "refused";
+      if (resetCodes.has(code)) return "reset";
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  // A stream or socket closed without any status: connect-node words it, but gives no cause.
+  if (
+    (error.code === Code.Aborted || error.code === Code.Unknown || error.code === Code.Internal) &&
+    /premature close|stream closed|socket hang up|other side closed|RST_STREAM/i.test(
+      error.rawMessage,
+    )
+  ) {
+    return "reset";
+  }
+  return "status";
+}
+
+/**
+ * Whether repeating the call cannot do harm: reads (NO_SIDE_EFFECTS), idempotent mutations
+ * (IDEMPOTENT), and creates whose request carries a `request_id` the server deduplicates on.
+ */
+export function isSafeToRepeat(method: DescMethod, message: unknown): boolean {
+  if (method.idempotency !== Idempotency.IDEMPOTENCY_UNKNOWN) return true;
+  const requestId = (message as { requestId?: unknown }).requestId;
+  return typeof requestId === "string" && requestId !== "";
+}
+
+/**
+ * Whether a failed attempt may be retried (DESIGN.md §3): a refused connection and UNAVAILABLE
+ * always; a connection reset in flight only when the call is safe to repeat; RESOURCE_EXHAUSTED
+ * only when the server pushed back with a delay; nothing else (INVALID_ARGUMENT, NOT_FOUND,
+ * ALREADY_EXISTS, FAILED_PRECONDITION, auth errors, and the caller's own cancel or deadline).
+ */
+export function isTransient(
+  error: ConnectError,
+  safeToRepeat: boolean,
+  pushbackMs: number | undefined,
+): boolean {
+  switch (failureKind(error)) {
+    case "refused":
+      return true;
+    case "reset":
+      return safeToRepeat;
+    case "status":
+      return (
+        error.code === Code.Unavailable ||
+        (error.code === Code.ResourceExhausted && pushbackMs !== undefined)
+      );
+  }
+}
+
+/** The error a caller sees for an attempt that failed: resets and refusals read as UNAVAILABLE. */
+export function normalizeFailure(error: ConnectError): ConnectError {
+  if (failureKind(error) === "status" || error.code === Code.Unavailable) return error;
+  return new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
+}
