@@ -6,7 +6,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
  * code that handles ConnectErrors handles it too; `cause` is the last attempt's error.
  */
 export class ServiceUnavailableError extends ConnectError {
-  override name = "ServiceUnavailableError";
+  // `name` stays "ConnectError": ConnectError's own instanceof test recognises subclasses by it,
+  // and ConnectError.from() would otherwise wrap this error in another one.
+
+  /** Ordinary prototype-chain instanceof: ConnectError's static test would accept any ConnectError. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(ServiceUnavailableError, value);
+  }
 
   constructor(
     /** The service called, e.g. "contextiq.sessions.v1.SessionsService". */

@@ -1,0 +1,127 @@
+// How a client resolves its options: explicit option, then environment variable, then default;
+// and how it refuses a bad value, naming the option or the variable.
+import { describe, expect, it } from "vitest";
+import { resolveOptions } from "../../src/client/resolve-options.js";
+import { ConnectError, MemoryServiceClient, SessionsServiceClient } from "../../src/index.js";
+
+const sessions = { envPrefix: "SESSIONS_SERVICE", baseUrl: "http://localhost:8001" };
+
+function refusal(make: () => unknown): string {
+  try {
+    make();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConnectError);
+    return (error as ConnectError).rawMessage;
+  }
+  throw new Error("expected the options to be refused");
+}
+
+describe("client options", () => {
+  it("default to the Python clients' values", async () => {
+    await using client = new SessionsServiceClient({ env: {} });
+    expect(client.options).toEqual({
+      baseUrl: "http://localhost:8001",
+      transport: "json",
+      httpVersion: "1.1",
+      timeoutMs: 30_000,
+      maxRetries: 3,
+      retryDelayMs: 1_000,
+      maxRetryDelayMs: 30_000,
+      apiKey: undefined,
+      bearerToken: undefined,
+    });
+    await using memory = new MemoryServiceClient({ env: {} });
+    expect(memory.options.baseUrl).toBe("http://localhost:8002");
+  });
+
+  it("read the service's environment variables, in seconds where the Python clients used seconds", () => {
+    const resolved = resolveOptions(
+      {
+        env: {
+          SESSIONS_SERVICE_URL: "http://custom-host:9001/",
+          SESSIONS_SERVICE_TIMEOUT: "60",
+          SESSIONS_SERVICE_MAX_RETRIES: "5",
+          SESSIONS_SERVICE_RETRY_DELAY: "0.25",
+          SESSIONS_SERVICE_TRANSPORT: "grpc",
+          SESSIONS_SERVICE_API_KEY: "k1",
+          MEMORY_SERVICE_URL: "http://ignored:1",
+        },
+      },
+      sessions,
+    );
+    expect(resolved).toMatchObject({
+      baseUrl: "http://custom-host:9001",
+      timeoutMs: 60_000,
+      maxRetries: 5,
+      retryDelayMs: 250,
+      transport: "grpc",
+      httpVersion: "2",
+      apiKey: "k1",
+    });
+  });
+
+  it("let explicit options beat the environment", () => {
+    const resolved = resolveOptions(
+      {
+        baseUrl: "http://explicit:1",
+        timeoutMs: 500,
+        maxRetries: 0,
+        transport: "json",
+        env: {
+          SESSIONS_SERVICE_URL: "http://env:2",
+          SESSIONS_SERVICE_TIMEOUT: "60",
+          SESSIONS_SERVICE_MAX_RETRIES: "5",
+          SESSIONS_SERVICE_TRANSPORT: "grpc",
+        },
+      },
+      sessions,
+    );
+    expect(resolved).toMatchObject({
+      baseUrl: "http://explicit:1",
+      timeoutMs: 500,
+      maxRetries: 0,
+      transport: "json",
+    });
+  });
+
+  it("treat an empty variable as unset", () => {
+    expect(resolveOptions({ env: { SESSIONS_SERVICE_TIMEOUT: " " } }, sessions).timeoutMs).toBe(
+      30_000,
+    );
+  });
+
+  it.each([
+    [
+      { SESSIONS_SERVICE_TIMEOUT: "thirty" },
+      "SESSIONS_SERVICE_TIMEOUT must be a number of seconds",
+    ],
+    [{ SESSIONS_SERVICE_TIMEOUT: "-1" }, "SESSIONS_SERVICE_TIMEOUT"],
+    [
+      { SESSIONS_SERVICE_MAX_RETRIES: "2.5" },
+      "SESSIONS_SERVICE_MAX_RETRIES must be a whole number",
+    ],
+    [{ SESSIONS_SERVICE_RETRY_DELAY: "1s" }, "SESSIONS_SERVICE_RETRY_DELAY"],
+    [
+      { SESSIONS_SERVICE_URL: "localhost:8001" },
+      "SESSIONS_SERVICE_URL must be an http:// or https:// URL",
+    ],
+    [{ SESSIONS_SERVICE_TRANSPORT: "rest" }, 'SESSIONS_SERVICE_TRANSPORT must be "json" or "grpc"'],
+    [{ SESSIONS_SERVICE_HTTP_VERSION: "3" }, "SESSIONS_SERVICE_HTTP_VERSION"],
+  ])("refuse the malformed variable %o, naming it", (env, message) => {
+    expect(refusal(() => resolveOptions({ env }, sessions))).toContain(message);
+  });
+
+  it.each([
+    [{ timeoutMs: 0 }, "option `timeoutMs`"],
+    [{ timeoutMs: Number.NaN }, "option `timeoutMs`"],
+    [{ maxRetries: -1 }, "option `maxRetries`"],
+    [{ maxRetries: 1.5 }, "option `maxRetries` must be a whole number"],
+    [{ retryDelayMs: -5 }, "option `retryDelayMs`"],
+    [{ baseUrl: "ftp://x" }, "option `baseUrl`"],
+    [{ transport: "soap" as "json" }, "option `transport`"],
+    [{ transport: "grpc" as const, httpVersion: "1.1" as const }, "gRPC needs HTTP/2"],
+    [{ apiKey: "has space" }, "option `apiKey`"],
+  ])("refuse the bad option %o, naming it", (options, message) => {
+    expect(refusal(() => new SessionsServiceClient({ ...options, env: {} }))).toContain(message);
+  });
+});
