@@ -29,8 +29,14 @@ const resetCodes = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
-/** Classifies a failed attempt; see {@link FailureKind}. */
+/**
+ * Classifies a failed attempt; see {@link FailureKind}. Only for attempts the caller did not
+ * cancel: a CANCELED that the caller did not ask for is the transport's report of a broken stream.
+ */
 export function failureKind(error: ConnectError): FailureKind {
+  // REFUSED_STREAM promises the request was not processed (RFC 9113 §8.7); connect-node reports
+  // it as INTERNAL "Stream closed with error code NGHTTP2_REFUSED_STREAM" or by its name.
+  if (/REFUSED_STREAM/.test(error.rawMessage)) return "refused";
   for (let cause: unknown = error.cause, depth = 0; cause && depth < 5; depth++) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === "string") {
@@ -39,12 +45,13 @@ export function failureKind(error: ConnectError): FailureKind {
     }
     cause = (cause as { cause?: unknown }).cause;
   }
+  // An HTTP/2 stream reset by the peer with any other code, CANCEL included: connect-node reports
+  // the streams of a session that died under them as CANCELED, with no cause.
+  if (/http\/2 stream closed with error code/i.test(error.rawMessage)) return "reset";
   // A stream or socket closed without any status: connect-node words it, but gives no cause.
   if (
     (error.code === Code.Aborted || error.code === Code.Unknown || error.code === Code.Internal) &&
-    /premature close|stream closed|socket hang up|other side closed|RST_STREAM/i.test(
-      error.rawMessage,
-    )
+    /premature close|stream closed|socket hang up|other side closed/i.test(error.rawMessage)
   ) {
     return "reset";
   }
