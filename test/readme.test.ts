@@ -33,12 +33,21 @@ describe("the README", () => {
   it("has TypeScript snippets", () => {
     expect(snippets.length).toBeGreaterThanOrEqual(6);
   });
+});
+
+// The clients in the snippets take their transport from the environment, as a worker's would.
+describe.each(["json", "grpc"])("the README with *_SERVICE_TRANSPORT=%s", (transport) => {
+  beforeAll(() => {
+    process.env["SESSIONS_SERVICE_TRANSPORT"] = transport;
+    process.env["MEMORY_SERVICE_TRANSPORT"] = transport;
+  });
 
   it.each(snippets)("runs $name", async ({ name, code }) => {
     const source = code
       .replaceAll('"@contextiq/clients/server"', JSON.stringify(join(root, "src/server/index.ts")))
       .replaceAll('"@contextiq/clients"', JSON.stringify(join(root, "src/index.ts")));
-    const file = join(scratch, `${name.replace(/\W+/g, "-")}.ts`);
+    // One file per transport: a module runs only the first time it is imported.
+    const file = join(scratch, `${transport}-${name.replace(/\W+/g, "-")}.ts`);
     await writeFile(file, source);
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
