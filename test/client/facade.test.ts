@@ -2,21 +2,10 @@
 // method of both clients, and the errors a caller meets.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ClientOptions,
-  Code,
-  MemoryServiceClient,
-  SessionsServiceClient,
-  SourceType,
-} from "../../src/index.js";
+import { Code, MemoryServiceClient, SessionsServiceClient, SourceType } from "../../src/index.js";
 import { type RunningServices, startServices } from "../../src/server/index.js";
+import { clientTransports } from "../support/client-transports.js";
 import { invalid, rejection } from "../support/errors.js";
-
-export const clientTransports: [string, Pick<ClientOptions, "transport" | "httpVersion">][] = [
-  ["json over HTTP/1.1", { transport: "json", httpVersion: "1.1" }],
-  ["json over HTTP/2", { transport: "json", httpVersion: "2" }],
-  ["grpc", { transport: "grpc" }],
-];
 
 let services: RunningServices;
 beforeAll(async () => {

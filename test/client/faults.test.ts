@@ -12,18 +12,21 @@ import {
 } from "../../src/index.js";
 import { readTimeoutMs } from "../../src/policy/deadline-header.js";
 import { type RunningServices, startServices } from "../../src/server/index.js";
+import { clientTransports } from "../support/client-transports.js";
 import { rejection } from "../support/errors.js";
 import { type Fault, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 
-const transports: [string, Pick<ClientOptions, "transport" | "httpVersion">, Fault][] = [
-  [
-    "json over HTTP/1.1",
-    { transport: "json", httpVersion: "1.1" },
-    { kind: "status", status: 503 },
-  ],
-  ["json over HTTP/2", { transport: "json", httpVersion: "2" }, { kind: "status", status: 503 }],
-  ["grpc", { transport: "grpc" }, { kind: "grpc-status", code: 14, message: "overloaded" }],
-];
+// A transient failure as each protocol carries it: an HTTP 503, or a gRPC UNAVAILABLE status.
+const transports = clientTransports.map(
+  ([name, options]) =>
+    [
+      name,
+      options,
+      options.transport === "grpc"
+        ? { kind: "grpc-status", code: 14, message: "overloaded" }
+        : { kind: "status", status: 503 },
+    ] as [string, typeof options, Fault],
+);
 const unknownId = "00000000-0000-4000-8000-000000000000";
 
 let services: RunningServices;
