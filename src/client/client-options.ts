@@ -1,4 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
+import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
+import type { RetryBudgetOptions } from "../policy/retry-budget.js";
 import type { GiveUpEvent, RetryEvent } from "../policy/retry-interceptor.js";
 
 /** How a client reaches its service. */
@@ -48,6 +50,17 @@ export interface ClientOptions {
   bearerToken?: string;
   /** Connect interceptors, run on every attempt, inside the retries. Defaults to none. */
   interceptors?: Interceptor[];
+  /**
+   * The client's circuit breaker, or `false` for none. Env `*_SERVICE_CIRCUIT_BREAKER` ("on" or
+   * "off") and `*_SERVICE_CIRCUIT_HALF_OPEN_AFTER` (seconds). Defaults: opens when half of the last
+   * 20 attempts (10 at least) failed transiently, probes after 5 seconds.
+   */
+  circuitBreaker?: false | CircuitBreakerOptions;
+  /**
+   * The client's retry budget (gRFC A6 throttling), or `false` for none. Defaults to 100 tokens,
+   * 0.5 back per success: retries stop when more than about a third of attempts fail.
+   */
+  retryBudget?: false | RetryBudgetOptions;
   /** Called before each retry's wait. */
   onRetry?: (event: RetryEvent) => void;
   /** Called when a call fails for good. */

@@ -1,5 +1,7 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createCircuitBreaker } from "../policy/circuit-breaker.js";
+import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
 import type { ClientOptions } from "./client-options.js";
 import { leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
@@ -20,6 +22,7 @@ export function createServiceTransport(
   resolved: ResolvedOptions,
   options: Pick<ClientOptions, "interceptors" | "onRetry" | "onGiveUp">,
 ): LeasedTransport {
+  const breaker = resolved.circuitBreaker && createCircuitBreaker(resolved.circuitBreaker);
   const interceptors: Interceptor[] = [
     authHeaders(resolved),
     createRetryInterceptor({
@@ -28,7 +31,10 @@ export function createServiceTransport(
       maxRetryDelayMs: resolved.maxRetryDelayMs,
       onRetry: options.onRetry,
       onGiveUp: options.onGiveUp,
+      budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
     }),
+    // Inside the retries: every attempt counts, and an open circuit ends the call at once.
+    ...(breaker ? [breaker.interceptor] : []),
     ...(options.interceptors ?? []),
   ];
   const common = {

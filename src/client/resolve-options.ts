@@ -1,4 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
+import type { RetryBudgetOptions } from "../policy/retry-budget.js";
 import type { ClientOptions, TransportKind } from "./client-options.js";
 
 /** The options of a client after env and defaults, validated. */
@@ -12,6 +14,10 @@ export interface ResolvedOptions {
   readonly maxRetryDelayMs: number;
   readonly apiKey: string | undefined;
   readonly bearerToken: string | undefined;
+  /** Undefined when the breaker is off. */
+  readonly circuitBreaker: CircuitBreakerOptions | undefined;
+  /** Undefined when the budget is off. */
+  readonly retryBudget: RetryBudgetOptions | undefined;
 }
 
 /** Which service a client is for: its env prefix and default URL. */
@@ -98,7 +104,30 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
   if (options.bearerToken !== undefined && !/^[\x21-\x7e]+$/.test(options.bearerToken)) {
     throw invalid("option `bearerToken` must be printable ASCII without spaces");
   }
+  const breakerSwitch =
+    options.circuitBreaker === undefined ? fromEnv("CIRCUIT_BREAKER") : undefined;
+  if (breakerSwitch !== undefined && breakerSwitch !== "on" && breakerSwitch !== "off") {
+    throw invalid(
+      `${service.envPrefix}_CIRCUIT_BREAKER must be "on" or "off", got "${breakerSwitch}"`,
+    );
+  }
+  const explicitBreaker = options.circuitBreaker || undefined;
+  const halfOpenAfterMs =
+    explicitBreaker?.halfOpenAfterMs ?? seconds("CIRCUIT_HALF_OPEN_AFTER") ?? 5_000;
+  checkNumber(
+    halfOpenAfterMs,
+    explicitBreaker?.halfOpenAfterMs === undefined
+      ? `${service.envPrefix}_CIRCUIT_HALF_OPEN_AFTER`
+      : "option `circuitBreaker.halfOpenAfterMs`",
+    { min: 1, max: 3_600_000 },
+  );
+  const circuitBreaker =
+    options.circuitBreaker === false || breakerSwitch === "off"
+      ? undefined
+      : { ...explicitBreaker, halfOpenAfterMs };
   return {
+    circuitBreaker,
+    retryBudget: options.retryBudget === false ? undefined : (options.retryBudget ?? {}),
     baseUrl: baseUrl.replace(/\/+$/, ""),
     transport,
     httpVersion: transport === "grpc" ? "2" : httpVersion,

@@ -1,9 +1,19 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
+ * Why a call gave up on a service:
+ * - `retries-exhausted`: every attempt it was allowed failed transiently;
+ * - `retry-budget`: attempts failed and the client's retry budget forbade another (gRFC A6);
+ * - `circuit-open`: the client's circuit breaker is open after repeated failures, so the call
+ *   failed fast without reaching the service.
+ */
+export type UnavailableReason = "retries-exhausted" | "retry-budget" | "circuit-open";
+
+/**
  * A service could not be reached: every attempt a call was allowed failed with a transient error
- * (UNAVAILABLE, a reset or refused connection, ...). It is a ConnectError with Code.Unavailable, so
- * code that handles ConnectErrors handles it too; `cause` is the last attempt's error.
+ * (UNAVAILABLE, a reset or refused connection, ...), or the client's circuit is open. It is a
+ * ConnectError with Code.Unavailable, so code that handles ConnectErrors handles it too; `cause`
+ * is the last attempt's error.
  */
 export class ServiceUnavailableError extends ConnectError {
   // `name` stays "ConnectError": ConnectError's own instanceof test recognises subclasses by it,
@@ -19,12 +29,18 @@ export class ServiceUnavailableError extends ConnectError {
     readonly service: string,
     /** Where it was called. */
     readonly url: string,
-    /** How many attempts were made, the first included. */
+    /** How many attempts reached the wire, the first included. */
     readonly attempts: number,
     cause: ConnectError,
+    /** Why the call gave up. */
+    readonly reason: UnavailableReason = "retries-exhausted",
+    /** For `circuit-open`: when the circuit lets a probe call through, in ms from now. */
+    readonly retryInMs?: number,
   ) {
     super(
-      `Service at ${url} is unavailable after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${cause.message}`,
+      reason === "circuit-open"
+        ? `Service at ${url} is unavailable: the circuit is open after repeated failures and lets a probe call through in ${Math.ceil(retryInMs ?? 0)} ms; last failure: ${cause.message}`
+        : `Service at ${url} is unavailable after ${attempts} attempt${attempts === 1 ? "" : "s"}${reason === "retry-budget" ? " (the retry budget is spent)" : ""}: ${cause.message}`,
       Code.Unavailable,
       cause.metadata,
       undefined,

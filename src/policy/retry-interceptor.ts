@@ -4,6 +4,7 @@ import { ExponentialBackoff, halfJitterGenerator } from "cockatiel";
 import { ServiceUnavailableError } from "../errors/service-unavailable-error.js";
 import { readTimeoutMs, writeTimeoutMs } from "./deadline-header.js";
 import { pushbackMs } from "./pushback.js";
+import type { RetryBudget } from "./retry-budget.js";
 import { isSafeToRepeat, isTransient, normalizeFailure } from "./transient.js";
 
 /** A retry about to happen. */
@@ -41,6 +42,8 @@ export interface RetryOptions {
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
   /** Called when a call fails for good after at least one attempt. */
   readonly onGiveUp?: ((event: GiveUpEvent) => void) | undefined;
+  /** Throttles retries across the client's calls (gRFC A6). Defaults to none. */
+  readonly budget?: RetryBudget | undefined;
 }
 
 /**
@@ -77,7 +80,9 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
       req.signal.addEventListener("abort", forward, { once: true });
       let error: ConnectError;
       try {
-        return await next({ ...req, header, signal: attemptController.signal });
+        const response = await next({ ...req, header, signal: attemptController.signal });
+        options.budget?.succeeded();
+        return response;
       } catch (e) {
         error = ConnectError.from(e);
       } finally {
@@ -92,11 +97,36 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
         options.onGiveUp?.({ ...names, attempts: attempt, error: thrown });
         throw thrown;
       };
+      // An open circuit (the breaker inside this interceptor) fails the call fast.
+      if (error instanceof ServiceUnavailableError) {
+        fail(
+          new ServiceUnavailableError(
+            names.service,
+            req.url,
+            attempt - 1,
+            ConnectError.from(error.cause),
+            error.reason,
+            error.retryInMs,
+          ),
+        );
+      }
       if (pushback === "stop" || !isTransient(error, safe, waitAtLeast)) {
         fail(normalizeFailure(error));
       }
+      options.budget?.failed();
       if (attempt > options.maxRetries) {
         fail(new ServiceUnavailableError(names.service, req.url, attempt, normalizeFailure(error)));
+      }
+      if (options.budget && !options.budget.allowsRetry()) {
+        fail(
+          new ServiceUnavailableError(
+            names.service,
+            req.url,
+            attempt,
+            normalizeFailure(error),
+            "retry-budget",
+          ),
+        );
       }
       const delayMs = Math.max(delays.duration, waitAtLeast ?? 0);
       delays = delays.next(undefined);

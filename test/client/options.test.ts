@@ -29,6 +29,8 @@ describe("client options", () => {
       maxRetryDelayMs: 30_000,
       apiKey: undefined,
       bearerToken: undefined,
+      circuitBreaker: { halfOpenAfterMs: 5_000 },
+      retryBudget: {},
     });
     await using memory = new MemoryServiceClient({ env: {} });
     expect(memory.options.baseUrl).toBe("http://localhost:8002");
@@ -84,6 +86,19 @@ describe("client options", () => {
     });
   });
 
+  it("switch the circuit breaker off by option or variable, and read its probe delay in seconds", () => {
+    expect(
+      resolveOptions({ circuitBreaker: false, env: {} }, sessions).circuitBreaker,
+    ).toBeUndefined();
+    const env = { SESSIONS_SERVICE_CIRCUIT_BREAKER: "off" };
+    expect(resolveOptions({ env }, sessions).circuitBreaker).toBeUndefined();
+    const probe = { SESSIONS_SERVICE_CIRCUIT_HALF_OPEN_AFTER: "2.5" };
+    expect(resolveOptions({ env: probe }, sessions).circuitBreaker).toEqual({
+      halfOpenAfterMs: 2500,
+    });
+    expect(resolveOptions({ retryBudget: false, env: {} }, sessions).retryBudget).toBeUndefined();
+  });
+
   it("treat an empty variable as unset", () => {
     expect(resolveOptions({ env: { SESSIONS_SERVICE_TIMEOUT: " " } }, sessions).timeoutMs).toBe(
       30_000,
@@ -107,6 +122,11 @@ describe("client options", () => {
     ],
     [{ SESSIONS_SERVICE_TRANSPORT: "rest" }, 'SESSIONS_SERVICE_TRANSPORT must be "json" or "grpc"'],
     [{ SESSIONS_SERVICE_HTTP_VERSION: "3" }, "SESSIONS_SERVICE_HTTP_VERSION"],
+    [
+      { SESSIONS_SERVICE_CIRCUIT_BREAKER: "maybe" },
+      'SESSIONS_SERVICE_CIRCUIT_BREAKER must be "on" or "off"',
+    ],
+    [{ SESSIONS_SERVICE_CIRCUIT_HALF_OPEN_AFTER: "0" }, "SESSIONS_SERVICE_CIRCUIT_HALF_OPEN_AFTER"],
   ])("refuse the malformed variable %o, naming it", (env, message) => {
     expect(refusal(() => resolveOptions({ env }, sessions))).toContain(message);
   });
@@ -121,6 +141,8 @@ describe("client options", () => {
     [{ transport: "soap" as "json" }, "option `transport`"],
     [{ transport: "grpc" as const, httpVersion: "1.1" as const }, "gRPC needs HTTP/2"],
     [{ apiKey: "has space" }, "option `apiKey`"],
+    [{ circuitBreaker: { failureRatio: 2 } }, "option `circuitBreaker.failureRatio`"],
+    [{ circuitBreaker: { halfOpenAfterMs: -1 } }, "option `circuitBreaker.halfOpenAfterMs`"],
   ])("refuse the bad option %o, naming it", (options, message) => {
     expect(refusal(() => new SessionsServiceClient({ ...options, env: {} }))).toContain(message);
   });

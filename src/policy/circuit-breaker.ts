@@ -1,0 +1,125 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import {
+  BrokenCircuitError,
+  CircuitState,
+  CountBreaker,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+} from "cockatiel";
+import { ServiceUnavailableError } from "../errors/service-unavailable-error.js";
+import { failureKind } from "./transient.js";
+
+/** Options of {@link createCircuitBreaker}; every field has a default. */
+export interface CircuitBreakerOptions {
+  /** Share of failed attempts among the last `windowSize` that opens the circuit. Defaults to 0.5. */
+  readonly failureRatio?: number;
+  /** How many recent attempts the ratio is taken over. Defaults to 20. */
+  readonly windowSize?: number;
+  /** Attempts needed in the window before the circuit may open. Defaults to 10. */
+  readonly minimumAttempts?: number;
+  /** How long an open circuit fails calls fast before letting one probe through. Defaults to 5 s. */
+  readonly halfOpenAfterMs?: number;
+  /** The circuit opened. */
+  readonly onBreak?: (() => void) | undefined;
+  /** A probe succeeded and the circuit closed. */
+  readonly onReset?: (() => void) | undefined;
+}
+
+const defaults = Object.freeze({
+  failureRatio: 0.5,
+  windowSize: 20,
+  minimumAttempts: 10,
+  halfOpenAfterMs: 5_000,
+});
+
+/** A client's circuit breaker, as an attempt interceptor, and its state. */
+export interface CircuitBreaker {
+  /** Goes inside the retry interceptor: every attempt counts, and an open circuit stops retries. */
+  readonly interceptor: Interceptor;
+  /** "closed", "open" or "half-open". */
+  readonly state: "closed" | "open" | "half-open";
+}
+
+/**
+ * A circuit breaker over a client's attempts (cockatiel, count-based window): when at least
+ * `failureRatio` of the recent attempts failed transiently (refused, reset, UNAVAILABLE), the
+ * circuit opens and every call fails fast with a ServiceUnavailableError that says so, without
+ * touching the network. After `halfOpenAfterMs` one probe call goes through while the others keep
+ * failing fast, not queued; its success closes the circuit, its failure opens it again.
+ * Errors that say nothing about the service's health (NOT_FOUND, INVALID_ARGUMENT, ...) do not
+ * count against it.
+ */
+export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+  const o = { ...defaults, ...options };
+  checkRatio(o.failureRatio);
+  const policy = circuitBreaker(
+    handleWhen((e) => e instanceof ConnectError && isServiceFailure(e)),
+    {
+      halfOpenAfter: o.halfOpenAfterMs,
+      breaker: new CountBreaker({
+        threshold: o.failureRatio,
+        size: o.windowSize,
+        minimumNumberOfCalls: o.minimumAttempts,
+      }),
+    },
+  );
+  let openedAt = 0;
+  policy.onBreak(() => {
+    openedAt = performance.now();
+    o.onBreak?.();
+  });
+  policy.onReset(() => o.onReset?.());
+
+  const interceptor: Interceptor = (next) => async (req) => {
+    try {
+      // cockatiel makes calls that arrive while the probe is out wait for it, then run them; here
+      // they fail fast instead, so that a half-open circuit never holds a queue of callers.
+      if (policy.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
+      return await policy.execute(() => next(req));
+    } catch (error) {
+      if (!isBrokenCircuitError(error)) throw error;
+      const last = policy.lastFailure;
+      const cause =
+        last && "error" in last
+          ? ConnectError.from(last.error)
+          : new ConnectError("the circuit is open", Code.Unavailable);
+      const retryInMs =
+        policy.state === CircuitState.Open
+          ? Math.max(0, openedAt + o.halfOpenAfterMs - performance.now())
+          : 0;
+      throw new ServiceUnavailableError(
+        req.service.typeName,
+        req.url,
+        0,
+        cause,
+        "circuit-open",
+        retryInMs,
+      );
+    }
+  };
+  return {
+    interceptor,
+    get state() {
+      return policy.state === CircuitState.Closed
+        ? "closed"
+        : policy.state === CircuitState.HalfOpen
+          ? "half-open"
+          : "open";
+    },
+  };
+}
+
+/** A failure that says the service is unwell, as opposed to an answer about the request. */
+function isServiceFailure(error: ConnectError): boolean {
+  return failureKind(error) !== "status" || error.code === Code.Unavailable;
+}
+
+function checkRatio(ratio: number): void {
+  if (!(ratio > 0 && ratio <= 1)) {
+    throw new ConnectError(
+      `option \`circuitBreaker.failureRatio\` must be above 0 and at most 1, got ${ratio}`,
+      Code.InvalidArgument,
+    );
+  }
+}
