@@ -20,9 +20,18 @@ export type { ResolvedOptions } from "./client/resolve-options.js";
 export type { EventFilter, NewEvent, NewSession, SessionFilter } from "./client/sessions-client.js";
 export { SessionsServiceClient } from "./client/sessions-client.js";
 export * from "./contract/index.js";
+export type { UnavailableReason } from "./errors/service-unavailable-error.js";
 export {
   isServiceUnavailableError,
   ServiceUnavailableError,
 } from "./errors/service-unavailable-error.js";
+export type { CircuitBreakerOptions } from "./policy/circuit-breaker.js";
+export type { InboundDeadline } from "./policy/deadline-context.js";
+export {
+  currentDeadline,
+  propagateInboundDeadline,
+  withDeadline,
+} from "./policy/deadline-context.js";
+export type { RetryBudgetOptions } from "./policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
 export { createRetryInterceptor } from "./policy/retry-interceptor.js";

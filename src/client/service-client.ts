@@ -6,6 +6,7 @@ import {
   ConnectError,
   createClient,
 } from "@connectrpc/connect";
+import { currentDeadline } from "../policy/deadline-context.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { createServiceTransport } from "./create-transport.js";
 import { type ResolvedOptions, resolveOptions, type ServiceDefaults } from "./resolve-options.js";
@@ -49,9 +50,26 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
     return promise;
   }
 
-  /** Connect call options from the facade's. */
+  /**
+   * Connect call options from the facade's. Under an inbound deadline (see `withDeadline`), the
+   * call gets at most the time that remains of it, and is cancelled with it.
+   */
   protected connectOptions(options: CallOptions = {}): ConnectCallOptions {
-    const { timeoutMs, signal, headers } = options;
+    const { headers } = options;
+    let { timeoutMs, signal } = options;
+    const inbound = currentDeadline();
+    if (inbound?.deadlineMs !== undefined) {
+      const remaining = inbound.deadlineMs - Date.now();
+      if (remaining <= 0) {
+        throw new ConnectError(
+          "the deadline of the work this call is part of has passed",
+          Code.DeadlineExceeded,
+        );
+      }
+      timeoutMs = Math.min(timeoutMs ?? this.options.timeoutMs, remaining);
+    }
+    if (inbound?.signal)
+      signal = signal ? AbortSignal.any([signal, inbound.signal]) : inbound.signal;
     return {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(signal === undefined ? {} : { signal }),

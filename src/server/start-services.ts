@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { propagateInboundDeadline } from "../policy/deadline-context.js";
 import { logUnexpectedErrors } from "./log-unexpected-errors.js";
 import { createMemoryService } from "./memory/memory-service.js";
 import { type RunningServer, serve } from "./serve/index.js";
@@ -70,7 +71,8 @@ export async function startServices(options: StartServicesOptions = {}): Promise
     const common = {
       host: options.host ?? "127.0.0.1",
       apiKeys: options.apiKeys ?? [],
-      interceptors: [logUnexpectedErrors()],
+      // Handlers run under their call's deadline, which any client they call inherits.
+      interceptors: [logUnexpectedErrors(), propagateInboundDeadline()],
       ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
     };
     servers.push(
