@@ -1,5 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
+import type { HedgingOptions } from "../policy/hedging.js";
+import type { ReadCacheOptions } from "../policy/read-cache.js";
 import type { RetryBudgetOptions } from "../policy/retry-budget.js";
 import type { GiveUpEvent, RetryEvent } from "../policy/retry-interceptor.js";
 
@@ -61,6 +63,16 @@ export interface ClientOptions {
    * 0.5 back per success: retries stop when more than about a third of attempts fail.
    */
   retryBudget?: false | RetryBudgetOptions;
+  /**
+   * Hedged reads: a read that has not answered within `delayMs` is sent a second time and the
+   * first answer wins. Defaults to off.
+   */
+  hedging?: false | HedgingOptions;
+  /**
+   * A TTL cache of reads, dropped by this client's own writes to the same resource. Defaults to
+   * off.
+   */
+  readCache?: false | ReadCacheOptions;
   /** Called before each retry's wait. */
   onRetry?: (event: RetryEvent) => void;
   /** Called when a call fails for good. */

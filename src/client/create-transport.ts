@@ -1,6 +1,8 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createCircuitBreaker } from "../policy/circuit-breaker.js";
+import { createHedgingInterceptor } from "../policy/hedging.js";
+import { createReadCache } from "../policy/read-cache.js";
 import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
 import type { ClientOptions } from "./client-options.js";
@@ -25,6 +27,8 @@ export function createServiceTransport(
   const breaker = resolved.circuitBreaker && createCircuitBreaker(resolved.circuitBreaker);
   const interceptors: Interceptor[] = [
     authHeaders(resolved),
+    // Outermost after auth: a cache hit costs no attempt.
+    ...(resolved.readCache ? [createReadCache(resolved.readCache)] : []),
     createRetryInterceptor({
       maxRetries: resolved.maxRetries,
       retryDelayMs: resolved.retryDelayMs,
@@ -33,6 +37,8 @@ export function createServiceTransport(
       onGiveUp: options.onGiveUp,
       budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
     }),
+    // Inside the retries: a hedged pair of attempts is retried as one.
+    ...(resolved.hedging ? [createHedgingInterceptor(resolved.hedging)] : []),
     // Inside the retries: every attempt counts, and an open circuit ends the call at once.
     ...(breaker ? [breaker.interceptor] : []),
     ...(options.interceptors ?? []),

@@ -1,5 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
+import type { HedgingOptions } from "../policy/hedging.js";
+import type { ReadCacheOptions } from "../policy/read-cache.js";
 import type { RetryBudgetOptions } from "../policy/retry-budget.js";
 import type { ClientOptions, TransportKind } from "./client-options.js";
 
@@ -18,6 +20,10 @@ export interface ResolvedOptions {
   readonly circuitBreaker: CircuitBreakerOptions | undefined;
   /** Undefined when the budget is off. */
   readonly retryBudget: RetryBudgetOptions | undefined;
+  /** Undefined when reads are not hedged. */
+  readonly hedging: HedgingOptions | undefined;
+  /** Undefined when reads are not cached. */
+  readonly readCache: ReadCacheOptions | undefined;
 }
 
 /** Which service a client is for: its env prefix and default URL. */
@@ -125,7 +131,22 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
     options.circuitBreaker === false || breakerSwitch === "off"
       ? undefined
       : { ...explicitBreaker, halfOpenAfterMs };
+  const hedging = options.hedging || undefined;
+  if (hedging) checkNumber(hedging.delayMs, "option `hedging.delayMs`", { min: 1, max: 3_600_000 });
+  const readCache = options.readCache || undefined;
+  if (readCache) {
+    checkNumber(readCache.ttlMs, "option `readCache.ttlMs`", { min: 1, max: 86_400_000 });
+    if (readCache.maxEntries !== undefined) {
+      checkNumber(readCache.maxEntries, "option `readCache.maxEntries`", {
+        min: 1,
+        max: 1_000_000,
+        integer: true,
+      });
+    }
+  }
   return {
+    hedging,
+    readCache,
     circuitBreaker,
     retryBudget: options.retryBudget === false ? undefined : (options.retryBudget ?? {}),
     baseUrl: baseUrl.replace(/\/+$/, ""),

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { clone, type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
-import { canonicalJson } from "./page-token.js";
+import { canonicalJson } from "../util/canonical-json.js";
 import type { RequestKey } from "./store/store.js";
 import { checkUuid } from "./validation/rules.js";
 import type { Violations } from "./validation/violations.js";

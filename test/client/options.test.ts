@@ -31,6 +31,8 @@ describe("client options", () => {
       bearerToken: undefined,
       circuitBreaker: { halfOpenAfterMs: 5_000 },
       retryBudget: {},
+      hedging: undefined,
+      readCache: undefined,
     });
     await using memory = new MemoryServiceClient({ env: {} });
     expect(memory.options.baseUrl).toBe("http://localhost:8002");
@@ -142,6 +144,8 @@ describe("client options", () => {
     [{ transport: "grpc" as const, httpVersion: "1.1" as const }, "gRPC needs HTTP/2"],
     [{ apiKey: "has space" }, "option `apiKey`"],
     [{ circuitBreaker: { failureRatio: 2 } }, "option `circuitBreaker.failureRatio`"],
+    [{ hedging: { delayMs: 0 } }, "option `hedging.delayMs`"],
+    [{ readCache: { ttlMs: -1 } }, "option `readCache.ttlMs`"],
     [{ circuitBreaker: { halfOpenAfterMs: -1 } }, "option `circuitBreaker.halfOpenAfterMs`"],
   ])("refuse the bad option %o, naming it", (options, message) => {
     expect(refusal(() => new SessionsServiceClient({ ...options, env: {} }))).toContain(message);
