@@ -16,6 +16,7 @@ export type {
   SourceTypeInput,
 } from "./client/memory-client.js";
 export { MemoryServiceClient } from "./client/memory-client.js";
+export { requestIdOf } from "./client/request-id.js";
 export type { ResolvedOptions } from "./client/resolve-options.js";
 export type { EventFilter, NewEvent, NewSession, SessionFilter } from "./client/sessions-client.js";
 export { SessionsServiceClient } from "./client/sessions-client.js";
@@ -32,6 +33,12 @@ export {
   propagateInboundDeadline,
   withDeadline,
 } from "./policy/deadline-context.js";
+export type {
+  CallEvent,
+  ObservabilityOptions,
+  OpenTelemetryProviders,
+} from "./policy/observability/index.js";
+export { createObservability } from "./policy/observability/index.js";
 export type { RetryBudgetOptions } from "./policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
 export { createRetryInterceptor } from "./policy/retry-interceptor.js";

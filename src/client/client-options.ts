@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
 import type { HedgingOptions } from "../policy/hedging.js";
+import type { CallEvent, OpenTelemetryProviders } from "../policy/observability/index.js";
 import type { ReadCacheOptions } from "../policy/read-cache.js";
 import type { RetryBudgetOptions } from "../policy/retry-budget.js";
 import type { GiveUpEvent, RetryEvent } from "../policy/retry-interceptor.js";
@@ -73,6 +74,14 @@ export interface ClientOptions {
    * off.
    */
   readCache?: false | ReadCacheOptions;
+  /**
+   * OpenTelemetry tracing, metrics and W3C trace context, when `@opentelemetry/api` is installed:
+   * `true` for the global providers, providers of your own, or `false`. Defaults to `true`
+   * (without a registered SDK the API does nothing, at a cost of a few µs per call).
+   */
+  openTelemetry?: boolean | OpenTelemetryProviders;
+  /** Called once per finished call, retries included: for users without OpenTelemetry. */
+  onCall?: (event: CallEvent) => void;
   /** Called before each retry's wait. */
   onRetry?: (event: RetryEvent) => void;
   /** Called when a call fails for good. */

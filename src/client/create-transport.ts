@@ -2,6 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createCircuitBreaker } from "../policy/circuit-breaker.js";
 import { createHedgingInterceptor } from "../policy/hedging.js";
+import { createObservability } from "../policy/observability/index.js";
 import { createReadCache } from "../policy/read-cache.js";
 import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
@@ -22,10 +23,20 @@ export interface LeasedTransport {
  */
 export function createServiceTransport(
   resolved: ResolvedOptions,
-  options: Pick<ClientOptions, "interceptors" | "onRetry" | "onGiveUp">,
+  options: Pick<
+    ClientOptions,
+    "interceptors" | "onRetry" | "onGiveUp" | "onCall" | "openTelemetry"
+  >,
 ): LeasedTransport {
   const breaker = resolved.circuitBreaker && createCircuitBreaker(resolved.circuitBreaker);
+  const observability = createObservability({
+    transport: resolved.transport,
+    onCall: options.onCall,
+    openTelemetry: options.openTelemetry ?? true,
+  });
   const interceptors: Interceptor[] = [
+    // Outermost: one span, one onCall event and one duration per logical call.
+    ...(observability ? [observability.call] : []),
     authHeaders(resolved),
     // Outermost after auth: a cache hit costs no attempt.
     ...(resolved.readCache ? [createReadCache(resolved.readCache)] : []),
@@ -37,6 +48,8 @@ export function createServiceTransport(
       onGiveUp: options.onGiveUp,
       budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
     }),
+    // Inside the retries: an event, a trace context and a count per attempt.
+    ...(observability ? [observability.attempt] : []),
     // Inside the retries: a hedged pair of attempts is retried as one.
     ...(resolved.hedging ? [createHedgingInterceptor(resolved.hedging)] : []),
     // Inside the retries: every attempt counts, and an open circuit ends the call at once.

@@ -8,6 +8,7 @@ import {
   SourceType,
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
+import { tagFailure } from "./request-id.js";
 import { allItems, eachItem, required, ServiceClient } from "./service-client.js";
 
 /** Where a memory came from: the enum, or the Python client's strings. */
@@ -34,7 +35,7 @@ export interface NewMemory {
   /** Days until the memory expires, 1-730; the server's default is 365. */
   ttlDays?: number;
   /** Makes the create idempotent; generated once per call when absent. */
-  requestId?: string;
+  requestId?: string | undefined;
 }
 
 /** Which memories to list. */
@@ -105,15 +106,17 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
   /** Creates a memory. Retries are safe: the request carries one `request_id` for all attempts. */
   createMemory(memory: NewMemory, options?: CallOptions): Promise<Memory> {
     const requestId = memory.requestId ?? randomUUID();
-    return this.run(async () => {
-      const { sourceType, ...fields } = memory;
-      const request = { ...fields, sourceType: toSourceType(sourceType), requestId };
-      const { memory: created } = await this.rpc.createMemory(
-        request,
-        this.connectOptions(options),
-      );
-      return required(created, "memory");
-    });
+    return this.run(() =>
+      tagFailure(requestId, async () => {
+        const { sourceType, ...fields } = memory;
+        const request = { ...fields, sourceType: toSourceType(sourceType), requestId };
+        const { memory: created } = await this.rpc.createMemory(
+          request,
+          this.connectOptions(options),
+        );
+        return required(created, "memory");
+      }),
+    );
   }
 
   /** Returns a memory, and counts the access. NOT_FOUND when unknown, deleted or expired. */

@@ -6,6 +6,7 @@ import {
   SessionsService,
 } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
+import { tagFailure } from "./request-id.js";
 import { allItems, eachItem, required, ServiceClient } from "./service-client.js";
 
 /** What a new session holds. */
@@ -21,7 +22,7 @@ export interface NewSession {
   /** Inactivity before the session expires, 1-86400 s; the server's default is 3600. */
   ttlSeconds?: number;
   /** Makes the create idempotent; generated once per call when absent. */
-  requestId?: string;
+  requestId?: string | undefined;
 }
 
 /** An event to append to a session. */
@@ -36,7 +37,7 @@ export interface NewEvent {
   /** >= 0. */
   outputTokens?: number;
   /** Makes the create idempotent; generated once per call when absent. */
-  requestId?: string;
+  requestId?: string | undefined;
 }
 
 /** Which sessions to list. */
@@ -80,13 +81,15 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
   /** Creates a session. Retries are safe: the request carries one `request_id` for all attempts. */
   createSession(session: NewSession = {}, options?: CallOptions): Promise<Session> {
     const request = { ...session, requestId: session.requestId ?? randomUUID() };
-    return this.run(async () => {
-      const { session: created } = await this.rpc.createSession(
-        request,
-        this.connectOptions(options),
-      );
-      return required(created, "session");
-    });
+    return this.run(() =>
+      tagFailure(request.requestId, async () => {
+        const { session: created } = await this.rpc.createSession(
+          request,
+          this.connectOptions(options),
+        );
+        return required(created, "session");
+      }),
+    );
   }
 
   /**
@@ -157,10 +160,15 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
    */
   createEvent(event: NewEvent, options?: CallOptions): Promise<Event> {
     const request = { ...event, requestId: event.requestId ?? randomUUID() };
-    return this.run(async () => {
-      const { event: created } = await this.rpc.createEvent(request, this.connectOptions(options));
-      return required(created, "event");
-    });
+    return this.run(() =>
+      tagFailure(request.requestId, async () => {
+        const { event: created } = await this.rpc.createEvent(
+          request,
+          this.connectOptions(options),
+        );
+        return required(created, "event");
+      }),
+    );
   }
 
   /** Returns one event of a session. */

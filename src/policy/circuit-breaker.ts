@@ -48,13 +48,27 @@ export interface CircuitBreaker {
  * touching the network. After `halfOpenAfterMs` one probe call goes through while the others keep
  * failing fast, not queued; its success closes the circuit, its failure opens it again.
  * Errors that say nothing about the service's health (NOT_FOUND, INVALID_ARGUMENT, ...) do not
- * count against it.
+ * count against it, and a burst of resets (one HTTP/2 connection failing all its calls) counts once.
  */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   const o = { ...defaults, ...options };
   checkRatio(o.failureRatio);
+  // One broken HTTP/2 connection fails every call multiplexed on it in the same instant; that is
+  // one failure of the service, not thirty, so resets that follow a counted one within
+  // `resetBurstMs` are not counted (nor counted as successes).
+  let lastResetAt = Number.NEGATIVE_INFINITY;
+  const counts = (error: ConnectError): boolean => {
+    const kind = failureKind(error);
+    if (kind === "reset") {
+      const now = performance.now();
+      if (now - lastResetAt < resetBurstMs) return false;
+      lastResetAt = now;
+      return true;
+    }
+    return kind === "refused" || error.code === Code.Unavailable;
+  };
   const policy = circuitBreaker(
-    handleWhen((e) => e instanceof ConnectError && isServiceFailure(e)),
+    handleWhen((e) => e instanceof ConnectError && counts(e)),
     {
       halfOpenAfter: o.halfOpenAfterMs,
       breaker: new CountBreaker({
@@ -110,10 +124,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   };
 }
 
-/** A failure that says the service is unwell, as opposed to an answer about the request. */
-function isServiceFailure(error: ConnectError): boolean {
-  return failureKind(error) !== "status" || error.code === Code.Unavailable;
-}
+/** Resets this close together are one connection breaking. */
+const resetBurstMs = 50;
 
 function checkRatio(ratio: number): void {
   if (!(ratio > 0 && ratio <= 1)) {

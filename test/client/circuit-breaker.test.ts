@@ -104,6 +104,32 @@ describe("the circuit breaker", () => {
     expect(proxy.attempts).toHaveLength(12);
   });
 
+  it("counts one broken HTTP/2 connection once, however many calls it carried", async () => {
+    await using sessions = client({
+      transport: "grpc",
+      maxRetries: 3,
+      retryDelayMs: 20,
+      circuitBreaker: {},
+    });
+    const session = await sessions.createSession({ ttlSeconds: 86_400 });
+    let seen = 0;
+    // 31 calls held on one connection, then the 32nd breaks it under all of them.
+    proxy.plan(() =>
+      ++seen === 32
+        ? { kind: "reset-request", after: "headers" }
+        : seen < 32
+          ? { kind: "delay", ms: 200, fault: { kind: "forward" } }
+          : { kind: "forward" },
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: 32 }, (_, i) =>
+        sessions.createEvent({ sessionId: session.id, eventType: "burst", data: { i } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
   it("stops the retries of a call once it opens", async () => {
     await using sessions = client({ maxRetries: 10, retryDelayMs: 1 });
     proxy.plan(() => ({ kind: "status", status: 503 }));

@@ -7,6 +7,7 @@ import {
   Code,
   type GiveUpEvent,
   type RetryEvent,
+  requestIdOf,
   ServiceUnavailableError,
   SessionsServiceClient,
 } from "../../src/index.js";
@@ -218,6 +219,19 @@ describe.each(transports)("retries over %s", (_, transport, unavailable) => {
       eventCount: 1,
       totalInputTokens: 5n,
     });
+  });
+
+  it("names the request_id of a failed create, so that calling it again stores it once", async () => {
+    await using sessions = client({ maxRetries: 0 });
+    const session = await direct.createSession({ scope: { test: "request-id-of" } });
+    proxy.failFirst([{ kind: "reset-response" }], "CreateEvent");
+    const fields = { sessionId: session.id, eventType: "message" };
+    const error = await rejection(sessions.createEvent(fields), Code.Unavailable);
+    const requestId = requestIdOf(error);
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    await sessions.createEvent({ ...fields, requestId });
+    expect(await direct.listEvents(session.id)).toHaveLength(1);
+    expect(requestIdOf(new Error("other"))).toBeUndefined();
   });
 
   it("does not retry a caller's cancel", async () => {

@@ -23,7 +23,7 @@ const callStateKey = createContextKey<CallState | undefined>(undefined, {
  * goes through to `parent`, so the other interceptors see the values the caller gave.
  */
 export function withCallState(parent: ContextValues, state: CallState): ContextValues {
-  const values: ContextValues = {
+  return {
     get<T>(key: ContextKey<T>): T {
       return key.id === callStateKey.id ? (state as T) : parent.get(key);
     },
@@ -36,7 +36,6 @@ export function withCallState(parent: ContextValues, state: CallState): ContextV
       return this;
     },
   };
-  return values;
 }
 
 /** The state {@link withCallState} attached, if the call interceptor ran. */

@@ -3,6 +3,7 @@ import type {
   Attributes,
   Context,
   Span,
+  SpanStatus,
   TextMapPropagator,
   TextMapSetter,
   Tracer,
@@ -80,10 +81,9 @@ export class CallTracer {
       span.setAttribute("rpc.connect_rpc.error_code", codeName(code));
     }
     if (code !== undefined) {
-      span.setStatus({
-        code: this.api.SpanStatusCode.ERROR,
-        ...(message === undefined ? {} : { message }),
-      });
+      const status: SpanStatus = { code: this.api.SpanStatusCode.ERROR };
+      if (message !== undefined) status.message = message;
+      span.setStatus(status);
     }
     span.end();
   }
