@@ -42,3 +42,18 @@ export { createObservability } from "./policy/observability/index.js";
 export type { RetryBudgetOptions } from "./policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
 export { createRetryInterceptor } from "./policy/retry-interceptor.js";
+export type {
+  ConsolidationOptions,
+  ConsolidationResult,
+  ExtractedFact,
+  ExtractionEngine,
+  GenerationResult,
+  MemoryGenerationOptions,
+  ProgressEvent,
+  ProgressListener,
+} from "./workers/index.js";
+export {
+  ConsolidationWorker,
+  MemoryGenerationWorker,
+  RuleBasedExtractor,
+} from "./workers/index.js";
