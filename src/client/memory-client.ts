@@ -137,7 +137,7 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
 
   /** Every memory matching `filter`, newest first, all pages fetched. */
   listMemories(filter: MemoryFilter, options?: CallOptions): Promise<Memory[]> {
-    return allItems(this.iterateMemories(filter, options));
+    return allItems(() => this.iterateMemories(filter, options), this.deadline(options));
   }
 
   /** The memories matching `filter`, newest first, fetched a page at a time as you iterate. */
@@ -191,15 +191,17 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
     options?: CallOptions & { pageSize?: number },
   ): Promise<MemoryRevision[]> {
     return allItems(
-      eachItem((pageToken) =>
-        this.run(async () => {
-          const page = await this.rpc.listMemoryRevisions(
-            { memoryId, pageSize: options?.pageSize ?? 0, pageToken },
-            this.connectOptions(options),
-          );
-          return { items: page.revisions, nextPageToken: page.nextPageToken };
-        }),
-      ),
+      () =>
+        eachItem((pageToken) =>
+          this.run(async () => {
+            const page = await this.rpc.listMemoryRevisions(
+              { memoryId, pageSize: options?.pageSize ?? 0, pageToken },
+              this.connectOptions(options),
+            );
+            return { items: page.revisions, nextPageToken: page.nextPageToken };
+          }),
+        ),
+      this.deadline(options),
     );
   }
 

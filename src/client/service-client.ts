@@ -6,7 +6,7 @@ import {
   ConnectError,
   createClient,
 } from "@connectrpc/connect";
-import { currentDeadline } from "../policy/deadline-context.js";
+import { currentDeadline, withDeadline } from "../policy/deadline-context.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { createServiceTransport } from "./create-transport.js";
 import { type ResolvedOptions, resolveOptions, type ServiceDefaults } from "./resolve-options.js";
@@ -57,6 +57,13 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   protected connectOptions(options: CallOptions = {}): ConnectCallOptions {
     const { headers } = options;
     let { timeoutMs, signal } = options;
+    // connect takes 0 or less for "no deadline at all": refuse it rather than drop the deadline.
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 1)) {
+      throw new ConnectError(
+        `call option \`timeoutMs\` must be a number of ms, at least 1, got ${timeoutMs}`,
+        Code.InvalidArgument,
+      );
+    }
     const inbound = currentDeadline();
     if (inbound?.deadlineMs !== undefined) {
       const remaining = inbound.deadlineMs - Date.now();
@@ -75,6 +82,12 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
       ...(signal === undefined ? {} : { signal }),
       ...(headers === undefined ? {} : { headers }),
     };
+  }
+
+  /** The deadline that spans all pages of a list: the call's, else the client's. */
+  protected deadline(options: CallOptions = {}): { timeoutMs: number; signal?: AbortSignal } {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    return options.signal ? { timeoutMs, signal: options.signal } : { timeoutMs };
   }
 
   /** Waits for calls in flight, then releases the connection. Safe to call twice. */
@@ -101,11 +114,19 @@ export async function* eachItem<T>(
   } while (pageToken !== "");
 }
 
-/** Every item of a paged list, all pages fetched. */
-export async function allItems<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
+/**
+ * Every item of a paged list, all pages fetched under one deadline: the call's `timeoutMs` (or
+ * the client's) spans every page, as it spans every attempt of one page.
+ */
+export function allItems<T>(
+  items: () => AsyncIterable<T>,
+  deadline: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<T[]> {
+  return withDeadline(deadline, async () => {
+    const all: T[] = [];
+    for await (const item of items()) all.push(item);
+    return all;
+  });
 }
 
 /** A response's resource, which the contract always sets: its absence is a broken server. */

@@ -47,8 +47,8 @@ export interface CircuitBreaker {
  * circuit opens and every call fails fast with a ServiceUnavailableError that says so, without
  * touching the network. After `halfOpenAfterMs` one probe call goes through while the others keep
  * failing fast, not queued; its success closes the circuit, its failure opens it again.
- * Errors that say nothing about the service's health (NOT_FOUND, INVALID_ARGUMENT, ...) do not
- * count against it, and a burst of resets (one HTTP/2 connection failing all its calls) counts once.
+ * Transient failures and DEADLINE_EXCEEDED count against the service; errors that say nothing
+ * about its health (NOT_FOUND, INVALID_ARGUMENT, ...) do not, and a burst of resets (one HTTP/2 connection failing all its calls) counts once.
  */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   const o = { ...defaults, ...options };
@@ -57,15 +57,27 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   // one failure of the service, not thirty, so resets that follow a counted one within
   // `resetBurstMs` are not counted (nor counted as successes).
   let lastResetAt = Number.NEGATIVE_INFINITY;
+  let probing = false;
   const counts = (error: ConnectError): boolean => {
     const kind = failureKind(error);
+    // cockatiel takes a probe's uncounted failure for a success and closes the circuit; a probe
+    // that did not get an answer about the request (refused, reset, unavailable, timed out,
+    // cancelled) must open it again.
+    if (probing) {
+      return (
+        kind !== "status" ||
+        [Code.Unavailable, Code.DeadlineExceeded, Code.Canceled].includes(error.code)
+      );
+    }
     if (kind === "reset") {
       const now = performance.now();
       if (now - lastResetAt < resetBurstMs) return false;
       lastResetAt = now;
       return true;
     }
-    return kind === "refused" || error.code === Code.Unavailable;
+    return (
+      kind === "refused" || error.code === Code.Unavailable || error.code === Code.DeadlineExceeded
+    );
   };
   const policy = circuitBreaker(
     handleWhen((e) => e instanceof ConnectError && counts(e)),
@@ -90,6 +102,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
       // cockatiel makes calls that arrive while the probe is out wait for it, then run them; here
       // they fail fast instead, so that a half-open circuit never holds a queue of callers.
       if (policy.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
+      probing = policy.state === CircuitState.Open;
       return await policy.execute(() => next(req));
     } catch (error) {
       if (!isBrokenCircuitError(error)) throw error;

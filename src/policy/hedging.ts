@@ -1,5 +1,6 @@
 import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
 import { ConnectError, type Interceptor, type UnaryResponse } from "@connectrpc/connect";
+import { attemptSignal } from "./attempt-signal.js";
 import { readTimeoutMs, writeTimeoutMs } from "./deadline-header.js";
 import { isTransient } from "./transient.js";
 
@@ -22,11 +23,7 @@ export function createHedgingInterceptor({ delayMs }: HedgingOptions): Intercept
     if (req.stream || req.method.idempotency !== Idempotency.NO_SIDE_EFFECTS) {
       return await next(req);
     }
-    const controllers = [new AbortController(), new AbortController()];
-    const cancelAll = () => {
-      for (const c of controllers) c.abort(req.signal.reason);
-    };
-    req.signal.addEventListener("abort", cancelAll, { once: true });
+    const attempts = [attemptSignal(req.signal), attemptSignal(req.signal)];
     const started = performance.now();
     const send = (i: number): Promise<UnaryResponse> => {
       const header = new Headers(req.header);
@@ -36,7 +33,7 @@ export function createHedgingInterceptor({ delayMs }: HedgingOptions): Intercept
       return next({
         ...req,
         header,
-        signal: (controllers[i] as AbortController).signal,
+        signal: (attempts[i] as ReturnType<typeof attemptSignal>).signal,
       }) as Promise<UnaryResponse>;
     };
     let timer: NodeJS.Timeout | undefined;
@@ -69,8 +66,7 @@ export function createHedgingInterceptor({ delayMs }: HedgingOptions): Intercept
       });
     } finally {
       clearTimeout(timer);
-      req.signal.removeEventListener("abort", cancelAll);
-      for (const c of controllers) c.abort();
+      for (const attempt of attempts) attempt.end();
     }
   };
 }

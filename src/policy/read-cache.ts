@@ -31,28 +31,39 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function createReadCache({ ttlMs, maxEntries = 1000 }: ReadCacheOptions): Interceptor {
   const entries = new Map<string, Entry>();
+  // Bumped by every write, answered or not: a read that was in flight across a write may hold
+  // what the write changed, so it is not cached.
+  let writes = 0;
   return (next) => async (req) => {
     if (req.stream) return await next(req);
     const ids = idsIn(req.method.input, req.message);
     if (req.method.idempotency !== Idempotency.NO_SIDE_EFFECTS) {
-      const response = await next(req);
-      for (const [key, entry] of entries) {
-        const service = key.slice(0, key.indexOf("/"));
-        if (
-          (entry.listing && service === req.service.typeName) ||
-          [...ids].some((id) => entry.ids.has(id))
-        ) {
-          entries.delete(key);
+      try {
+        return await next(req);
+      } finally {
+        // Also after a failure: the write may have been applied before its answer was lost.
+        writes++;
+        for (const [key, entry] of entries) {
+          const service = key.slice(0, key.indexOf("/"));
+          if (
+            (entry.listing && service === req.service.typeName) ||
+            [...ids].some((id) => entry.ids.has(id))
+          ) {
+            entries.delete(key);
+          }
         }
       }
-      return response;
     }
-    const key = `${req.service.typeName}/${req.method.name} ${canonicalJson(toJson(req.method.input, req.message))}`;
+    // Credentials are part of the key: one caller's answer is not another's.
+    const who = `${req.header.get("authorization") ?? ""} ${req.header.get("x-api-key") ?? ""}`;
+    const key = `${req.service.typeName}/${req.method.name} ${who} ${canonicalJson(toJson(req.method.input, req.message))}`;
     const hit = entries.get(key);
     if (hit && hit.expiresAt > performance.now()) {
       return { ...hit.response, message: clone(req.method.output, hit.response.message) };
     }
+    const writesBefore = writes;
     const response = (await next(req)) as UnaryResponse;
+    if (writes !== writesBefore) return response;
     entries.delete(key);
     if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
     entries.set(key, {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ExponentialBackoff, halfJitterGenerator } from "cockatiel";
 import { ServiceUnavailableError } from "../errors/service-unavailable-error.js";
+import { attemptSignal } from "./attempt-signal.js";
 import { readTimeoutMs, writeTimeoutMs } from "./deadline-header.js";
 import { pushbackMs } from "./pushback.js";
 import type { RetryBudget } from "./retry-budget.js";
@@ -73,20 +74,20 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
     for (let attempt = 1; ; attempt++) {
       const header = new Headers(req.header);
       if (deadline !== undefined) writeTimeoutMs(header, deadline - performance.now());
-      // Each attempt gets its own signal: the transport aborts it when the attempt ends, which
-      // must not end the call.
-      const attemptController = new AbortController();
-      const forward = () => attemptController.abort(req.signal.reason);
-      req.signal.addEventListener("abort", forward, { once: true });
+      // The caller cancelled, or the deadline passed, before this attempt: nothing is sent.
+      if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
+      // Each attempt gets its own signal, ended with the attempt: ending the call's signal would
+      // end the call.
+      const attemptAbort = attemptSignal(req.signal);
       let error: ConnectError;
       try {
-        const response = await next({ ...req, header, signal: attemptController.signal });
+        const response = await next({ ...req, header, signal: attemptAbort.signal });
         options.budget?.succeeded();
         return response;
       } catch (e) {
         error = ConnectError.from(e);
       } finally {
-        req.signal.removeEventListener("abort", forward);
+        attemptAbort.end();
       }
 
       // The caller cancelled, or the deadline passed: that is the answer.

@@ -97,6 +97,17 @@ describe("the circuit breaker", () => {
     expect(events).toEqual(["break", "break"]);
   });
 
+  it("opens again when the probe times out on a stalled service", async () => {
+    await using sessions = client();
+    await trip(sessions);
+    await sleep(320);
+    proxy.plan(() => ({ kind: "stall" }));
+    await rejection(sessions.getSession(unknownId, { timeoutMs: 200 }), Code.DeadlineExceeded);
+    const error = await rejection(sessions.getSession(unknownId), Code.Unavailable);
+    expect((error as ServiceUnavailableError).reason).toBe("circuit-open");
+    expect(events).toEqual(["break", "break"]);
+  });
+
   it("does not count answers about the request, such as NOT_FOUND, against the service", async () => {
     await using sessions = client();
     for (let i = 0; i < 12; i++) await rejection(sessions.getSession(unknownId), Code.NotFound);

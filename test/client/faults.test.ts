@@ -234,6 +234,29 @@ describe.each(transports)("retries over %s", (_, transport, unavailable) => {
     expect(requestIdOf(new Error("other"))).toBeUndefined();
   });
 
+  it("sends nothing for a call whose signal is already aborted", async () => {
+    await using sessions = client();
+    const controller = new AbortController();
+    controller.abort();
+    await rejection(sessions.createSession({}, { signal: controller.signal }), Code.Canceled);
+    expect(proxy.attempts).toHaveLength(0);
+  });
+
+  it("lets go of each failed attempt's connection: 100 failures in a row do not exhaust the pool", async () => {
+    await using sessions = client({ maxRetries: 0, circuitBreaker: false, timeoutMs: 2_000 });
+    // A proxy's error page: a body that connect never reads.
+    proxy.plan(() => ({
+      kind: "status",
+      status: 503,
+      headers: { "content-type": "text/plain" },
+      body: "service overloaded, try later",
+    }));
+    for (let i = 0; i < 100; i++) {
+      const error = await rejection(sessions.getSession(unknownId), Code.Unavailable);
+      expect(error.rawMessage, `call ${i}`).toContain("HTTP 503");
+    }
+  });
+
   it("does not retry a caller's cancel", async () => {
     await using sessions = client();
     proxy.plan(() => ({ kind: "stall" }));

@@ -150,6 +150,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // and must not crash the process, which an 'error' event without a listener would do.
   listener.on("error", (error) => console.error("serve: accepting a connection failed", error));
 
+  // The HTTP/1.1 server never listens itself, and Node starts its connection checks (headersTimeout,
+  // requestTimeout: what stops a client that sends headers a byte a minute) on 'listening' only.
+  http1Server.emit("listening");
   const port = (listener.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
@@ -172,6 +175,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       ];
       try {
         await Promise.all([tracker.idle(), listenerClosed]);
+        // Stops the connection checks started above; it never listened, so it reports an error.
+        http1Server.close(() => {});
       } finally {
         for (const timer of timers) {
           clearTimeout(timer);

@@ -90,9 +90,15 @@ export function checkScope(
   return ok;
 }
 
-/** Checks that a Struct serializes to at most {@link maxStructBytes} of JSON. */
+/**
+ * Checks that a Struct holds only JSON numbers (a binary Struct can carry NaN and Infinity, which
+ * JSON cannot) and serializes to at most {@link maxStructBytes} of JSON.
+ */
 export function checkStruct(v: Violations, field: string, value: JsonObject | undefined): boolean {
   if (value === undefined) return true;
+  if (!v.check(allFinite(value), field, "must hold only finite numbers (no NaN or Infinity)")) {
+    return false;
+  }
   const bytes = Buffer.byteLength(JSON.stringify(value));
   return v.check(
     bytes <= maxStructBytes,
@@ -124,4 +130,11 @@ export function checkPageSize(v: Violations, value: number, fallback = 100, max 
 
 function quote(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+function allFinite(value: unknown): boolean {
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (value !== null && typeof value === "object") return Object.values(value).every(allFinite);
+  return true;
 }

@@ -776,7 +776,8 @@ export const SessionsService: GenService<{
     output: typeof GetSessionResponseSchema;
   },
   /**
-   * Lists sessions, most recent activity first.
+   * Lists sessions, most recent activity first. Activity moves a session to the front, so a session
+   * that gets events while you page through the list may be skipped or listed twice.
    *
    * Errors: INVALID_ARGUMENT (`page_size` out of range, or a `page_token` that this server did not
    * issue for the same filter).

@@ -55,6 +55,7 @@ const migrations = [
     value TEXT NOT NULL,
     PRIMARY KEY (key, value, owner)
   ) STRICT, WITHOUT ROWID;
+  CREATE INDEX memories_scope_by_owner ON memories_scope (owner);
   CREATE TABLE revisions (
     id              TEXT PRIMARY KEY,
     memory_id       TEXT NOT NULL REFERENCES memories (id) ON DELETE CASCADE,

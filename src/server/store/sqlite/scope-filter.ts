@@ -1,6 +1,7 @@
 /**
- * SQL conditions that keep only owners whose scope holds every entry of `scope`, one indexed
- * lookup in `table` (owner, key, value) per entry.
+ * SQL conditions that keep only owners whose scope holds every entry of `scope`: per entry, the
+ * owners found by a range search of `table`'s primary key (key, value, owner), so the cost follows
+ * the size of the scope, not of the table.
  */
 export function scopeFilter(
   table: string,

@@ -40,6 +40,7 @@ const migrations = [
     value TEXT NOT NULL,
     PRIMARY KEY (key, value, owner)
   ) STRICT, WITHOUT ROWID;
+  CREATE INDEX sessions_scope_by_owner ON sessions_scope (owner);
   CREATE TABLE events (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     id            TEXT NOT NULL UNIQUE,
