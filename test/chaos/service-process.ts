@@ -1,4 +1,4 @@
-// The reference services as a child process (`src/server/main.ts`, as `npm run serve` runs it), on
+// The reference services as a child process (`contextiq serve`, as `npm run serve` runs it), on
 // fixed ports and a data dir, so that a test can SIGKILL them mid-run and start them again on the
 // same ports and the same SQLite files.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -6,7 +6,7 @@ import * as http from "node:http";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 
-/** The repository root: the child runs `src/server/main.ts` from there. */
+/** The repository root: the child runs `src/cli/main.ts serve` from there. */
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Makes the child exit when this process is gone, whatever way it ends. */
@@ -81,7 +81,7 @@ export function serviceProcess(options: {
     if (running()) throw new Error("the services are already running");
     const spawned = spawn(
       process.execPath,
-      ["--import", "tsx", "--import", exitWithParent, "src/server/main.ts"],
+      ["--import", "tsx", "--import", exitWithParent, "src/cli/main.ts", "serve"],
       {
         cwd: repoRoot,
         env: {
