@@ -177,10 +177,16 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
     });
   }
 
-  /** Soft-deletes a memory; deleting it again keeps the first `deletedAt`. */
-  deleteMemory(id: string, options?: CallOptions): Promise<Memory> {
+  /**
+   * Soft-deletes a memory, with an optional `reason` kept as its `deletionReason`; deleting it
+   * again keeps the first `deletedAt` and reason.
+   */
+  deleteMemory(id: string, options?: CallOptions & { reason?: string }): Promise<Memory> {
     return this.run(async () => {
-      const { memory } = await this.rpc.deleteMemory({ id }, this.connectOptions(options));
+      const { memory } = await this.rpc.deleteMemory(
+        { id, reason: options?.reason ?? "" },
+        this.connectOptions(options),
+      );
       return required(memory, "memory");
     });
   }

@@ -176,7 +176,10 @@ export class ConsolidationWorker {
       throwIfAborted(signal);
       // Never the memory just created: that would lose the group's fact altogether.
       if (original.id === memory.id) continue;
-      await this.memory.deleteMemory(original.id, call);
+      await this.memory.deleteMemory(original.id, {
+        ...call,
+        reason: `consolidated into ${memory.id}`,
+      });
       deleted.push(original.id);
     }
     return { memory, deleted };

@@ -51,6 +51,7 @@ const memory = create(MemorySchema, {
   sourceId: "6f1c2d3e-4b5a-4c6d-9e8f-7a6b5c4d3e2f",
   expiresAt: at("2027-11-20T10:00:00Z"),
   deletedAt: at("2026-11-21T10:00:00Z"),
+  deletionReason: "consolidated into c0ffee00-1234-4abc-8def-0123456789ab",
   createdAt: at("2026-11-20T09:00:00Z"),
   updatedAt: at("2026-11-20T09:30:00Z"),
 });

@@ -355,16 +355,23 @@ describe.each(transports)("MemoryService over $name", (transport) => {
   describe("DeleteMemory", () => {
     it("soft-deletes once: a repeat succeeds and keeps the first deleted_at", async () => {
       const memory = await remember({ scope: scope(), fact: "a" });
-      const first = await clients().memory.deleteMemory({ id: memory.id });
+      const first = await clients().memory.deleteMemory({ id: memory.id, reason: "duplicate" });
       fixture().advance(1000);
-      const again = await clients().memory.deleteMemory({ id: memory.id });
+      const again = await clients().memory.deleteMemory({ id: memory.id, reason: "other" });
       expect(first.memory?.deletedAt).toBeDefined();
+      expect(first.memory?.deletionReason).toBe("duplicate");
       expect(again.memory?.deletedAt).toEqual(first.memory?.deletedAt);
+      expect(again.memory?.deletionReason).toBe("duplicate");
       await rejection(clients().memory.listMemoryRevisions({ memoryId: memory.id }), Code.NotFound);
     });
 
-    it("answers NOT_FOUND for a memory that never existed", async () => {
+    it("answers NOT_FOUND for a memory that never existed, and refuses a reason over 1,000 characters", async () => {
       await rejection(clients().memory.deleteMemory({ id: unknownId }), Code.NotFound);
+      const memory = await remember({ scope: scope(), fact: "a" });
+      await invalid(
+        clients().memory.deleteMemory({ id: memory.id, reason: "x".repeat(1001) }),
+        "reason",
+      );
     });
   });
 

@@ -73,6 +73,9 @@ describe.each(transports)("ConsolidationWorker over %s", (_, transport) => {
     const all = await memory.listMemories({ scope, includeDeleted: true });
     const deleted = all.filter((m) => m.deletedAt !== undefined);
     expect(ids(deleted)).toEqual(ids(group));
+    expect(deleted.map((m) => m.deletionReason)).toEqual(
+      deleted.map(() => `consolidated into ${merged?.id}`),
+    );
     // Untouched: not updated, not read.
     expect(live.find((m) => m.id === unrelated.id)).toEqual(unrelated);
     expect(live.find((m) => m.id === otherTopic.id)).toEqual(otherTopic);

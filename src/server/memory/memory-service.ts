@@ -185,8 +185,9 @@ export function createMemoryService({
     async deleteMemory(req) {
       const v = new Violations();
       const memoryId = uuidField(v, "id", req.id);
+      checkLength(v, "reason", req.reason, 1000);
       v.throwIfAny();
-      return { memory: await store.deleteMemory(memoryId, now()) };
+      return { memory: await store.deleteMemory(memoryId, req.reason, now()) };
     },
 
     async listMemoryRevisions(req) {

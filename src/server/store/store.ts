@@ -114,8 +114,8 @@ export interface MemoryStore extends StoreBase {
     changeReason: string,
     now: number,
   ): Promise<Memory>;
-  /** Soft-deletes a memory; one already deleted keeps its first `deleted_at`. */
-  deleteMemory(id: string, now: number): Promise<Memory>;
+  /** Soft-deletes a memory for `reason`; one already deleted keeps its first `deleted_at` and reason. */
+  deleteMemory(id: string, reason: string, now: number): Promise<Memory>;
   /** Revisions of a live memory, newest first. */
   listRevisions(memoryId: string, now: number, page: PageRequest): Promise<Listed<MemoryRevision>>;
   /** One revision of a live memory. */

@@ -45,6 +45,7 @@ const migrations = [
     source_id        TEXT NOT NULL,
     expires_at       INTEGER NOT NULL,
     deleted_at       INTEGER,
+    deletion_reason  TEXT NOT NULL DEFAULT '',
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     last_revision    INTEGER NOT NULL DEFAULT 0
@@ -86,6 +87,7 @@ interface MemoryRow {
   source_id: string;
   expires_at: number;
   deleted_at: number | null;
+  deletion_reason: string;
   created_at: number;
   updated_at: number;
   last_revision: number;
@@ -119,6 +121,7 @@ function toMemory(row: MemoryRow): Memory {
     sourceId: row.source_id,
     expiresAt: timestampFromMs(row.expires_at),
     ...optionalTime("deletedAt", row.deleted_at),
+    deletionReason: row.deletion_reason,
     createdAt: timestampFromMs(row.created_at),
     updatedAt: timestampFromMs(row.updated_at),
   });
@@ -305,12 +308,13 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     });
   }
 
-  async deleteMemory(id: string, now: number) {
+  async deleteMemory(id: string, reason: string, now: number) {
     return this.write(() => {
       if (!this.row(id)) throw notFound("memory", id);
       this.sql(
-        "UPDATE memories SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-      ).run(now, now, id);
+        `UPDATE memories SET deleted_at = ?, deletion_reason = ?, updated_at = ?
+         WHERE id = ? AND deleted_at IS NULL`,
+      ).run(now, reason, now, id);
       return toMemory(this.row(id) as MemoryRow);
     });
   }
