@@ -125,8 +125,9 @@ describe("contextiq failures", { timeout: 30_000 }, () => {
     expect(badCommand.stderr).toContain("unknown command 'frobnicate'");
 
     expect(down.code).toBe(6);
+    // Refused, or (on a machine loaded enough that the attempt outlives the 1 s) timed out.
     expect(down.stderr.split("\n")[0]).toMatch(
-      /^error: .*ECONNREFUSED.*\((unavailable|deadline_exceeded)\)$/,
+      /^error: .*(ECONNREFUSED|timed out).*\((unavailable|deadline_exceeded)\)$/,
     );
   });
 

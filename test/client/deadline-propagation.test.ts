@@ -39,7 +39,8 @@ describe("withDeadline", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       await rejection(sessions.getSession(unknownId), Code.DeadlineExceeded);
     });
-    expect(performance.now() - started).toBeLessThan(300 + 150);
+    // Slack for a loaded machine (the chaos suite may run beside this file); the bound is the point.
+    expect(performance.now() - started).toBeLessThan(300 + 500);
     const sent = readTimeoutMs(new Headers(proxy.attempts[0]?.headers));
     expect(sent).toBeLessThanOrEqual(255);
     expect(sent).toBeGreaterThan(150);

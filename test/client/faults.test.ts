@@ -136,7 +136,8 @@ describe.each(transports)("retries over %s", (_, transport, unavailable) => {
     await rejection(sessions.getSession(unknownId), Code.DeadlineExceeded);
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(390);
-    expect(elapsed).toBeLessThan(400 + 250);
+    // Slack for a loaded machine (the chaos suite may run beside this file).
+    expect(elapsed).toBeLessThan(400 + 500);
     expect(retries).toEqual([]);
   });
 
