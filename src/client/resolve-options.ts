@@ -131,6 +131,33 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
     options.circuitBreaker === false || breakerSwitch === "off"
       ? undefined
       : { ...explicitBreaker, halfOpenAfterMs };
+  if (explicitBreaker?.failureRatio !== undefined) {
+    checkNumber(explicitBreaker.failureRatio, "option `circuitBreaker.failureRatio`", {
+      min: 0.01,
+      max: 1,
+    });
+  }
+  if (explicitBreaker?.windowSize !== undefined) {
+    checkNumber(explicitBreaker.windowSize, "option `circuitBreaker.windowSize`", {
+      min: 1,
+      max: 100_000,
+      integer: true,
+    });
+  }
+  if (explicitBreaker?.minimumAttempts !== undefined) {
+    checkNumber(explicitBreaker.minimumAttempts, "option `circuitBreaker.minimumAttempts`", {
+      min: 1,
+      max: explicitBreaker.windowSize ?? 20,
+      integer: true,
+    });
+  }
+  const budget = options.retryBudget || undefined;
+  if (budget?.maxTokens !== undefined) {
+    checkNumber(budget.maxTokens, "option `retryBudget.maxTokens`", { min: 1, max: 1_000_000 });
+  }
+  if (budget?.tokenRatio !== undefined) {
+    checkNumber(budget.tokenRatio, "option `retryBudget.tokenRatio`", { min: 0.001, max: 1_000 });
+  }
   const hedging = options.hedging || undefined;
   if (hedging) checkNumber(hedging.delayMs, "option `hedging.delayMs`", { min: 1, max: 3_600_000 });
   const readCache = options.readCache || undefined;

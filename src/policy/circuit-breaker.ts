@@ -52,7 +52,6 @@ export interface CircuitBreaker {
  */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   const o = { ...defaults, ...options };
-  checkRatio(o.failureRatio);
   // One broken HTTP/2 connection fails every call multiplexed on it in the same instant; that is
   // one failure of the service, not thirty, so resets that follow a counted one within
   // `resetBurstMs` are not counted (nor counted as successes).
@@ -139,12 +138,3 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
 
 /** Resets this close together are one connection breaking. */
 const resetBurstMs = 50;
-
-function checkRatio(ratio: number): void {
-  if (!(ratio > 0 && ratio <= 1)) {
-    throw new ConnectError(
-      `option \`circuitBreaker.failureRatio\` must be above 0 and at most 1, got ${ratio}`,
-      Code.InvalidArgument,
-    );
-  }
-}

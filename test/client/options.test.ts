@@ -145,6 +145,13 @@ describe("client options", () => {
     [{ apiKey: "has space" }, "option `apiKey`"],
     [{ circuitBreaker: { failureRatio: 2 } }, "option `circuitBreaker.failureRatio`"],
     [{ hedging: { delayMs: 0 } }, "option `hedging.delayMs`"],
+    [{ circuitBreaker: { windowSize: 0 } }, "option `circuitBreaker.windowSize`"],
+    [
+      { circuitBreaker: { windowSize: 5, minimumAttempts: 6 } },
+      "option `circuitBreaker.minimumAttempts`",
+    ],
+    [{ retryBudget: { maxTokens: 0 } }, "option `retryBudget.maxTokens`"],
+    [{ retryBudget: { tokenRatio: -1 } }, "option `retryBudget.tokenRatio`"],
     [{ readCache: { ttlMs: -1 } }, "option `readCache.ttlMs`"],
     [{ circuitBreaker: { halfOpenAfterMs: -1 } }, "option `circuitBreaker.halfOpenAfterMs`"],
   ])("refuse the bad option %o, naming it", (options, message) => {
