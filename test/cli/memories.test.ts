@@ -1,19 +1,10 @@
 // `contextiq memories`, run as a child process against real services: create, list, search,
 // update, revisions and delete, as a script would chain them through --json.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServices, startServices } from "../../src/server/index.js";
-import { json, runCli } from "./run-cli.js";
+import { describe, expect, it } from "vitest";
+import { json, useServicesForCli } from "./run-cli.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(async () => {
-  await services.close();
-});
-
-const cli = (...args: string[]) => runCli(services, ...args);
+const { cli } = useServicesForCli();
 
 describe("contextiq memories", { timeout: 30_000 }, () => {
   it("creates, lists, searches, updates, lists revisions of and deletes a memory", async () => {

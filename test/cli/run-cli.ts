@@ -3,6 +3,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
+import { type RunningServices, startServices } from "../../src/server/index.js";
 
 /** How one run of the CLI ended. */
 export interface CliRun {
@@ -57,4 +59,26 @@ export function cliEnv(services: CliServices): NodeJS.ProcessEnv {
 export function json<T = Record<string, unknown>>(run: CliRun): T {
   if (run.code !== 0) throw new Error(`the CLI exited with ${run.code}: ${run.stderr}`);
   return JSON.parse(run.stdout) as T;
+}
+
+/**
+ * Starts the reference services before a test file's tests and closes them after; returns the
+ * CLI runner aimed at them, and the services themselves for checks made without the CLI.
+ */
+export function useServicesForCli(): {
+  cli: (...args: string[]) => Promise<CliRun>;
+  services: () => RunningServices;
+} {
+  let running: RunningServices | undefined;
+  beforeAll(async () => {
+    running = await startServices();
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  const services = () => {
+    if (!running) throw new Error("the services are not started yet");
+    return running;
+  };
+  return { cli: (...args) => runCli(services(), ...args), services };
 }

@@ -2,19 +2,10 @@
 // JSON and table output, both transports, and the exit code and message of each kind of failure.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServices, startServices } from "../../src/server/index.js";
-import { json, runCli } from "./run-cli.js";
+import { describe, expect, it } from "vitest";
+import { json, useServicesForCli } from "./run-cli.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(async () => {
-  await services.close();
-});
-
-const cli = (...args: string[]) => runCli(services, ...args);
+const { cli } = useServicesForCli();
 
 describe("contextiq sessions and events", { timeout: 30_000 }, () => {
   it("creates a session, adds an event, and shows both as JSON and as tables", async () => {

@@ -1,26 +1,17 @@
 // `contextiq workers`, run as a child process against real services: each worker's result as
 // JSON, and no progress output when stderr is a pipe.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryServiceClient } from "../../src/client/memory-client.js";
 import { SessionsServiceClient } from "../../src/client/sessions-client.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
-import { json, runCli } from "./run-cli.js";
+import { json, useServicesForCli } from "./run-cli.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(async () => {
-  await services.close();
-});
-
-const cli = (...args: string[]) => runCli(services, ...args);
+const { cli, services } = useServicesForCli();
 
 describe("contextiq workers", { timeout: 30_000 }, () => {
   it("generates memories from a session's events", async () => {
     const userId = randomUUID();
-    await using sessions = new SessionsServiceClient({ baseUrl: services.sessionsUrl });
+    await using sessions = new SessionsServiceClient({ baseUrl: services().sessionsUrl });
     const session = await sessions.createSession({ scope: { user_id: userId } });
     await sessions.createEvent({
       sessionId: session.id,
@@ -46,7 +37,7 @@ describe("contextiq workers", { timeout: 30_000 }, () => {
 
   it("consolidates the overlapping memories of a scope", async () => {
     const userId = randomUUID();
-    await using memory = new MemoryServiceClient({ baseUrl: services.memoryUrl });
+    await using memory = new MemoryServiceClient({ baseUrl: services().memoryUrl });
     for (const fact of ["User prefers green tea", "User prefers green tea in the morning"]) {
       await memory.createMemory({ scope: { user_id: userId }, fact, topic: "preferences" });
     }

@@ -1,7 +1,7 @@
 // The circuit breaker and the retry budget of a client, against the real services behind a fault
 // proxy that counts what reaches the wire.
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   type ClientOptions,
   Code,
@@ -9,28 +9,17 @@ import {
   SessionsServiceClient,
 } from "../../src/index.js";
 import { RetryBudget } from "../../src/policy/retry-budget.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import { rejection } from "../support/errors.js";
-import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { useProxiedServices } from "../support/proxied-services.js";
 
 const unknownId = "00000000-0000-4000-8000-000000000000";
-let services: RunningServices;
-let proxy: FaultProxy;
-beforeAll(async () => {
-  services = await startServices();
-  proxy = await startFaultProxy(services.sessionsUrl);
-});
-afterAll(async () => {
-  await proxy.close();
-  await services.close();
-});
-beforeEach(() => proxy.reset());
+const { sessionsProxy: proxy } = useProxiedServices();
 
 describe("the circuit breaker", () => {
   const events: string[] = [];
   const client = (options: ClientOptions = {}) =>
     new SessionsServiceClient({
-      baseUrl: proxy.url,
+      baseUrl: proxy().url,
       maxRetries: 0,
       env: {},
       circuitBreaker: {
@@ -48,7 +37,7 @@ describe("the circuit breaker", () => {
 
   /** Fails five calls so that the circuit opens. */
   async function trip(sessions: SessionsServiceClient) {
-    proxy.plan(() => ({ kind: "status", status: 503 }));
+    proxy().plan(() => ({ kind: "status", status: 503 }));
     for (let i = 0; i < 5; i++) await rejection(sessions.getSession(unknownId), Code.Unavailable);
   }
 
@@ -62,20 +51,20 @@ describe("the circuit breaker", () => {
     expect(error.rawMessage).toMatch(
       /the circuit is open .* lets a probe call through in \d+ ms; last failure: \[unavailable\] HTTP 503/,
     );
-    expect(proxy.attempts).toHaveLength(5);
+    expect(proxy().attempts).toHaveLength(5);
   });
 
   it("lets one probe through when half-open, failing the others fast, and closes on its success", async () => {
     await using sessions = client();
     await trip(sessions);
-    proxy.reset();
+    proxy().reset();
     await sleep(320);
     const results = await Promise.allSettled([
       sessions.getSession(unknownId),
       sessions.getSession(unknownId),
       sessions.getSession(unknownId),
     ]);
-    expect(proxy.attempts).toHaveLength(1);
+    expect(proxy().attempts).toHaveLength(1);
     const reasons = results.map((r) =>
       r.status === "rejected"
         ? ((r.reason as ServiceUnavailableError).reason ?? Code[(r.reason as { code: Code }).code])
@@ -84,7 +73,7 @@ describe("the circuit breaker", () => {
     expect(reasons.sort()).toEqual(["NotFound", "circuit-open", "circuit-open"]);
     expect(events).toEqual(["break", "reset"]);
     await rejection(sessions.getSession(unknownId), Code.NotFound);
-    expect(proxy.attempts).toHaveLength(2);
+    expect(proxy().attempts).toHaveLength(2);
   });
 
   it("opens again when the probe fails", async () => {
@@ -101,7 +90,7 @@ describe("the circuit breaker", () => {
     await using sessions = client();
     await trip(sessions);
     await sleep(320);
-    proxy.plan(() => ({ kind: "stall" }));
+    proxy().plan(() => ({ kind: "stall" }));
     await rejection(sessions.getSession(unknownId, { timeoutMs: 200 }), Code.DeadlineExceeded);
     const error = await rejection(sessions.getSession(unknownId), Code.Unavailable);
     expect((error as ServiceUnavailableError).reason).toBe("circuit-open");
@@ -112,7 +101,7 @@ describe("the circuit breaker", () => {
     await using sessions = client();
     for (let i = 0; i < 12; i++) await rejection(sessions.getSession(unknownId), Code.NotFound);
     expect(events).toEqual([]);
-    expect(proxy.attempts).toHaveLength(12);
+    expect(proxy().attempts).toHaveLength(12);
   });
 
   it("counts one broken HTTP/2 connection once, however many calls it carried", async () => {
@@ -125,7 +114,7 @@ describe("the circuit breaker", () => {
     const session = await sessions.createSession({ ttlSeconds: 86_400 });
     let seen = 0;
     // 31 calls held on one connection, then the 32nd breaks it under all of them.
-    proxy.plan(() =>
+    proxy().plan(() =>
       ++seen === 32
         ? { kind: "reset-request", after: "headers" }
         : seen < 32
@@ -143,34 +132,34 @@ describe("the circuit breaker", () => {
 
   it("stops the retries of a call once it opens", async () => {
     await using sessions = client({ maxRetries: 10, retryDelayMs: 1 });
-    proxy.plan(() => ({ kind: "status", status: 503 }));
+    proxy().plan(() => ({ kind: "status", status: 503 }));
     const error = await rejection(sessions.getSession(unknownId), Code.Unavailable);
     expect(error).toMatchObject({ reason: "circuit-open", attempts: 5 });
-    expect(proxy.attempts).toHaveLength(5);
+    expect(proxy().attempts).toHaveLength(5);
   });
 });
 
 describe("the retry budget", () => {
   it("stops retrying once failures spent half the tokens, and earns them back with successes", async () => {
     await using sessions = new SessionsServiceClient({
-      baseUrl: proxy.url,
+      baseUrl: proxy().url,
       maxRetries: 10,
       retryDelayMs: 1,
       circuitBreaker: false,
       retryBudget: { maxTokens: 4, tokenRatio: 1 },
       env: {},
     });
-    proxy.plan(() => ({ kind: "status", status: 503 }));
+    proxy().plan(() => ({ kind: "status", status: 503 }));
     const first = await rejection(sessions.getSession(unknownId), Code.Unavailable);
     expect(first).toMatchObject({ reason: "retry-budget", attempts: 2 });
     const second = await rejection(sessions.getSession(unknownId), Code.Unavailable);
     expect(second).toMatchObject({ reason: "retry-budget", attempts: 1 });
-    expect(proxy.attempts).toHaveLength(3);
-    proxy.reset();
+    expect(proxy().attempts).toHaveLength(3);
+    proxy().reset();
     for (let i = 0; i < 3; i++) await sessions.createSession();
-    proxy.failFirst([{ kind: "status", status: 503 }], "GetSession");
+    proxy().failFirst([{ kind: "status", status: 503 }], "GetSession");
     await rejection(sessions.getSession(unknownId), Code.NotFound);
-    expect(proxy.attemptsFor("GetSession")).toHaveLength(2);
+    expect(proxy().attemptsFor("GetSession")).toHaveLength(2);
   });
 
   it("allows retries while more than half its tokens remain", () => {

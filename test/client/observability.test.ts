@@ -1,25 +1,14 @@
 // The clients' observability, wired in: one span and one onCall event per logical call with its
 // attempts, metrics, and the W3C trace context on the wire, over the real services.
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type CallEvent, Code, SessionsServiceClient } from "../../src/index.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import { inMemorySdk } from "../policy/observability/fixtures.js";
 import { clientTransports } from "../support/client-transports.js";
 import { rejection } from "../support/errors.js";
-import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { useProxiedServices } from "../support/proxied-services.js";
 
-let services: RunningServices;
-let proxy: FaultProxy;
-beforeAll(async () => {
-  services = await startServices();
-  proxy = await startFaultProxy(services.sessionsUrl);
-});
-afterAll(async () => {
-  await proxy.close();
-  await services.close();
-});
-beforeEach(() => proxy.reset());
+const { sessionsProxy: proxy } = useProxiedServices();
 
 describe.each(clientTransports)("observability over %s", (_, transport) => {
   it("reports a retried call once, with its attempts, in onCall, a span and metrics", async () => {
@@ -27,7 +16,7 @@ describe.each(clientTransports)("observability over %s", (_, transport) => {
     const calls: CallEvent[] = [];
     await using sessions = new SessionsServiceClient({
       ...transport,
-      baseUrl: proxy.url,
+      baseUrl: proxy().url,
       retryDelayMs: 1,
       onCall: (event) => calls.push(event),
       openTelemetry: { ...sdk, propagator: new W3CTraceContextPropagator() },
@@ -37,7 +26,7 @@ describe.each(clientTransports)("observability over %s", (_, transport) => {
       transport.transport === "grpc"
         ? ({ kind: "grpc-status", code: 14 } as const)
         : ({ kind: "status", status: 503 } as const);
-    proxy.failFirst([unavailable], "CreateSession");
+    proxy().failFirst([unavailable], "CreateSession");
     await sessions.createSession({ title: "observed" });
     await rejection(sessions.getSession("00000000-0000-4000-8000-000000000000"), Code.NotFound);
 
@@ -50,7 +39,7 @@ describe.each(clientTransports)("observability over %s", (_, transport) => {
     expect(create?.events.map((e) => e.attributes?.["code"])).toEqual(["unavailable", "ok"]);
     expect(get?.status.code).toBe(2);
     // Each attempt carried the call's trace context to the server.
-    const traceIds = proxy.attempts.map((a) => a.headers["traceparent"]?.split("-")[1]);
+    const traceIds = proxy().attempts.map((a) => a.headers["traceparent"]?.split("-")[1]);
     expect(traceIds).toEqual([
       create?.spanContext().traceId,
       create?.spanContext().traceId,
