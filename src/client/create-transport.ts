@@ -53,7 +53,7 @@ export function createServiceTransport(
     // Inside the retries: a hedged pair of attempts is retried as one.
     ...(resolved.hedging ? [createHedgingInterceptor(resolved.hedging)] : []),
     // Inside the retries: every attempt counts, and an open circuit ends the call at once.
-    ...(breaker ? [breaker.interceptor] : []),
+    ...(breaker ? [breaker] : []),
     ...(options.interceptors ?? []),
   ];
   const common = {

@@ -33,14 +33,6 @@ const defaults = Object.freeze({
   halfOpenAfterMs: 5_000,
 });
 
-/** A client's circuit breaker, as an attempt interceptor, and its state. */
-export interface CircuitBreaker {
-  /** Goes inside the retry interceptor: every attempt counts, and an open circuit stops retries. */
-  readonly interceptor: Interceptor;
-  /** "closed", "open" or "half-open". */
-  readonly state: "closed" | "open" | "half-open";
-}
-
 /**
  * A circuit breaker over a client's attempts (cockatiel, count-based window): when at least
  * `failureRatio` of the recent attempts failed transiently (refused, reset, UNAVAILABLE), the
@@ -50,7 +42,7 @@ export interface CircuitBreaker {
  * Transient failures and DEADLINE_EXCEEDED count against the service; errors that say nothing
  * about its health (NOT_FOUND, INVALID_ARGUMENT, ...) do not, and a burst of resets (one HTTP/2 connection failing all its calls) counts once.
  */
-export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Interceptor {
   const o = { ...defaults, ...options };
   // One broken HTTP/2 connection fails every call multiplexed on it in the same instant; that is
   // one failure of the service, not thirty, so resets that follow a counted one within
@@ -96,6 +88,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   });
   policy.onReset(() => o.onReset?.());
 
+  // Goes inside the retry interceptor: every attempt counts, and an open circuit stops retries.
   const interceptor: Interceptor = (next) => async (req) => {
     try {
       // cockatiel makes calls that arrive while the probe is out wait for it, then run them; here
@@ -124,16 +117,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
       );
     }
   };
-  return {
-    interceptor,
-    get state() {
-      return policy.state === CircuitState.Closed
-        ? "closed"
-        : policy.state === CircuitState.HalfOpen
-          ? "half-open"
-          : "open";
-    },
-  };
+  return interceptor;
 }
 
 /** Resets this close together are one connection breaking. */
