@@ -294,18 +294,22 @@ describe.each(runs)("chaos: $name", (run) => {
       }
     };
     const wallStart = performance.now();
-    let afterOutage: string[] = [];
+    let afterOutage: string[] = ["not tried"];
     try {
       await Promise.all(Array.from({ length: concurrency }, worker));
       faultsOn = false;
       if (run.policy === "defaults") {
-        // The service is back: once the probe delay has passed, a call closes each circuit.
-        await sleep(halfOpenAfterMs + 50);
-        const probes = await Promise.allSettled([
-          sessions.getSession(sessionIds[0] ?? ""),
-          memory.listMemories({ scope, pageSize: 1 }),
-        ]);
-        afterOutage = probes.map((p) => p.status);
+        // The service is back: after a probe delay, a call closes each circuit. A probe can land
+        // on an HTTP/2 connection that died with the server and open the circuit again, so a few
+        // probe delays are allowed.
+        for (let round = 0; round < 5 && afterOutage.some((s) => s !== "fulfilled"); round++) {
+          await sleep(halfOpenAfterMs + 50);
+          const probes = await Promise.allSettled([
+            sessions.getSession(sessionIds[0] ?? ""),
+            memory.listMemories({ scope, pageSize: 1 }),
+          ]);
+          afterOutage = probes.map((p) => p.status);
+        }
       }
     } finally {
       faultsOn = false;
@@ -426,7 +430,7 @@ describe.each(runs)("chaos: $name", (run) => {
     if (run.policy === "defaults") {
       // The outage opened a circuit, and the calls after it closed them again.
       expect(breaker.breaks, "times a circuit opened").toBeGreaterThanOrEqual(1);
-      expect(afterOutage, "a call after the probe delay, on each client").toEqual([
+      expect(afterOutage, "a call within five probe delays, on each client").toEqual([
         "fulfilled",
         "fulfilled",
       ]);
