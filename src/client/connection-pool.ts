@@ -1,6 +1,7 @@
 import { Agent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { Http2SessionManager } from "@connectrpc/connect-node";
+import { Http2ConnectionPool } from "../transport/http2-connection-pool.js";
 
 /** Keepalive pings on idle HTTP/2 connections, and when to let an unused one go. */
 const http2Options = {
@@ -20,6 +21,7 @@ interface Pooled<T> {
 
 const http2Sessions = new Map<string, Pooled<Http2SessionManager>>();
 const http1Agents = new Map<string, Pooled<Agent>>();
+const grpcPools = new Map<string, Pooled<Http2ConnectionPool>>();
 
 /** A pooled connection and the way to give it back. */
 export interface Lease<T> {
@@ -38,6 +40,24 @@ export function leaseHttp2Session(origin: string): Lease<Http2SessionManager> {
     origin,
     () => new Http2SessionManager(origin, http2Options),
     (s) => s.abort(),
+  );
+}
+
+/**
+ * The HTTP/2 connections of `origin` for the gRPC transport, shared by every client of that
+ * origin: more than one when calls outgrow one connection, with keepalive pings and an idle close.
+ */
+export function leaseGrpcConnections(origin: string): Lease<Http2ConnectionPool> {
+  return lease(
+    grpcPools,
+    origin,
+    () =>
+      new Http2ConnectionPool(origin, {
+        pingIntervalMs: http2Options.pingIntervalMs,
+        pingTimeoutMs: http2Options.pingTimeoutMs,
+        idleTimeoutMs: http2Options.idleConnectionTimeoutMs,
+      }),
+    (p) => p.destroy(),
   );
 }
 

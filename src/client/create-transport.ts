@@ -1,13 +1,14 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { createCircuitBreaker } from "../policy/circuit-breaker.js";
 import { createHedgingInterceptor } from "../policy/hedging.js";
 import { createObservability } from "../policy/observability/index.js";
 import { createReadCache } from "../policy/read-cache.js";
 import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
+import { createHttp2GrpcTransport } from "../transport/http2-grpc-transport.js";
 import type { ClientOptions } from "./client-options.js";
-import { leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
+import { leaseGrpcConnections, leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
 import type { ResolvedOptions } from "./resolve-options.js";
 
 /** A transport and the way to give back the connections it leased. */
@@ -47,6 +48,8 @@ export function createServiceTransport(
       onRetry: options.onRetry,
       onGiveUp: options.onGiveUp,
       budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
+      // The HTTP/2 gRPC transport frees a failed attempt's stream by itself.
+      attemptSignals: resolved.transport !== "grpc",
     }),
     // Inside the retries: an event, a trace context and a count per attempt.
     ...(observability ? [observability.attempt] : []),
@@ -73,13 +76,20 @@ export function createServiceTransport(
       release: agent.release,
     };
   }
+  if (resolved.transport === "grpc") {
+    const pool = leaseGrpcConnections(origin);
+    return {
+      transport: createHttp2GrpcTransport({ ...common, pool: pool.connection }),
+      release: pool.release,
+    };
+  }
   const session = leaseHttp2Session(origin);
-  const sessionManager = session.connection;
   return {
-    transport:
-      resolved.transport === "grpc"
-        ? createGrpcTransport({ ...common, sessionManager })
-        : createConnectTransport({ ...common, httpVersion: "2", sessionManager }),
+    transport: createConnectTransport({
+      ...common,
+      httpVersion: "2",
+      sessionManager: session.connection,
+    }),
     release: session.release,
   };
 }

@@ -32,7 +32,13 @@ export function writeTimeoutMs(header: Headers, timeoutMs: number): void {
   if (header.has("connect-timeout-ms")) {
     header.set("connect-timeout-ms", String(ms));
   } else if (header.has("grpc-timeout")) {
-    // Eight digits of ms reach 27 hours; longer deadlines go in seconds.
-    header.set("grpc-timeout", ms < 1e8 ? `${ms}m` : `${Math.ceil(ms / 1000)}S`);
+    header.set("grpc-timeout", grpcTimeoutValue(ms));
   }
+}
+
+/** A `grpc-timeout` value for `timeoutMs`, rounded up to whole ms. */
+export function grpcTimeoutValue(timeoutMs: number): string {
+  const ms = Math.max(1, Math.ceil(timeoutMs));
+  // Eight digits of ms reach 27 hours; longer deadlines go in seconds.
+  return ms < 1e8 ? `${ms}m` : `${Math.ceil(ms / 1000)}S`;
 }

@@ -45,6 +45,12 @@ export interface RetryOptions {
   readonly onGiveUp?: ((event: GiveUpEvent) => void) | undefined;
   /** Throttles retries across the client's calls (gRFC A6). Defaults to none. */
   readonly budget?: RetryBudget | undefined;
+  /**
+   * Gives each attempt its own signal, aborted when the attempt ends. connect-node's transports
+   * free a failed attempt's connection early only on that abort; a transport that frees it by
+   * itself (this package's HTTP/2 gRPC transport) is spared the cost. Default true.
+   */
+  readonly attemptSignals?: boolean | undefined;
 }
 
 /**
@@ -63,35 +69,52 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
     initialDelay: options.retryDelayMs,
     maxDelay: options.maxRetryDelayMs,
   });
+  const attemptSignals = options.attemptSignals ?? true;
   return (next) => async (req) => {
     if (req.stream) return await next(req);
     const timeoutMs = readTimeoutMs(req.header);
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
-    const safe = isSafeToRepeat(req.method, req.message);
-    const names = { service: req.service.typeName, method: req.method.name };
-    let delays = backoff.next();
+    // Worked out on the first failure: most calls never need them.
+    let delays: ReturnType<typeof backoff.next> | undefined;
+    let callNames: { service: string; method: string } | undefined;
+    let safe: boolean | undefined;
+
+    // What the call's header was before any attempt: inner interceptors may add to the header
+    // they are given, and a retry must not send their additions twice.
+    const original = options.maxRetries > 0 ? new Headers(req.header) : undefined;
 
     for (let attempt = 1; ; attempt++) {
-      const header = new Headers(req.header);
-      if (deadline !== undefined) writeTimeoutMs(header, deadline - performance.now());
-      // The caller cancelled, or the deadline passed, before this attempt: nothing is sent.
-      if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
+      let request = req;
+      if (attempt > 1) {
+        // The caller cancelled, or the deadline passed, before this attempt: nothing is sent.
+        if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
+        const header = new Headers(original);
+        if (deadline !== undefined) writeTimeoutMs(header, deadline - performance.now());
+        request = { ...req, header };
+      }
       // Each attempt gets its own signal, ended with the attempt: ending the call's signal would
-      // end the call.
-      const attemptAbort = attemptSignal(req.signal);
+      // end the call. Otherwise the first attempt goes out as the call came, without a copy: the
+      // request's signal may be made only when read (see the HTTP/2 gRPC transport).
+      const attemptAbort = attemptSignals ? attemptSignal(req.signal) : undefined;
+      if (attemptAbort) request = { ...request, signal: attemptAbort.signal };
       let error: ConnectError;
       try {
-        const response = await next({ ...req, header, signal: attemptAbort.signal });
+        const response = await next(request);
         options.budget?.succeeded();
         return response;
       } catch (e) {
         error = ConnectError.from(e);
       } finally {
-        attemptAbort.end();
+        attemptAbort?.end();
       }
 
       // The caller cancelled, or the deadline passed: that is the answer.
       if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
+      callNames ??= { service: req.service.typeName, method: req.method.name };
+      const names = callNames;
+      safe ??= isSafeToRepeat(req.method, req.message);
+      delays ??= backoff.next();
+      const backoffNow = delays;
       const pushback = pushbackMs(error);
       const waitAtLeast = pushback === "stop" ? undefined : pushback;
       const fail = (thrown: ConnectError): never => {
@@ -129,8 +152,8 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
           ),
         );
       }
-      const delayMs = Math.max(delays.duration, waitAtLeast ?? 0);
-      delays = delays.next(undefined);
+      const delayMs = Math.max(backoffNow.duration, waitAtLeast ?? 0);
+      delays = backoffNow.next(undefined);
       if (deadline !== undefined && performance.now() + delayMs >= deadline) {
         fail(
           new ConnectError(

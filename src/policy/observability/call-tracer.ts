@@ -46,7 +46,7 @@ export class CallTracer {
   }
 
   /** Starts the span of a call, a child of the active span, and the context that carries it. */
-  start(req: UnaryRequest): { span: Span; context: Context } {
+  start(req: UnaryRequest): { span: Span | undefined; context: Context } {
     const template = this.template(req);
     const parent = this.api.context.active();
     const span = this.tracer.startSpan(
@@ -54,6 +54,11 @@ export class CallTracer {
       { kind: this.api.SpanKind.CLIENT, attributes: template.attributes },
       parent,
     );
+    // No SDK and no parent span: the span records nothing and has no trace to pass on, so the
+    // call skips it (and its context) and only propagates what the parent context holds.
+    if (!span.isRecording() && !this.api.trace.isSpanContextValid(span.spanContext())) {
+      return { span: undefined, context: parent };
+    }
     return { span, context: this.api.trace.setSpan(parent, span) };
   }
 

@@ -1,4 +1,4 @@
-import { type Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { type Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { MeterProvider, TextMapPropagator, TracerProvider } from "@opentelemetry/api";
 import { CallMetrics } from "./call-metrics.js";
 import { type CallState, callStateOf, withCallState } from "./call-state.js";
@@ -93,12 +93,17 @@ export function observabilityWith(
     const start = performance.now();
     const traced = tracer?.start(req);
     const state: CallState = { span: traced?.span, context: traced?.context, attempts: 0 };
-    const forward = { ...req, contextValues: withCallState(req.contextValues, state) };
+    // In place rather than a copy: a copy would read `req.signal`, which the HTTP/2 gRPC
+    // transport makes only when read, at ~6 µs. The request is this call's own.
+    (req as { contextValues: ContextValues }).contextValues = withCallState(
+      req.contextValues,
+      state,
+    );
     let error: ConnectError | undefined;
     try {
-      return await (traced && tracer
-        ? tracer.run(traced.context, () => next(forward))
-        : next(forward));
+      return await (traced?.span && tracer
+        ? tracer.run(traced.context, () => next(req))
+        : next(req));
     } catch (e) {
       error = ConnectError.from(e);
       throw e;
@@ -107,7 +112,7 @@ export function observabilityWith(
       const service = req.service.typeName;
       const method = req.method.name;
       const code = error?.code;
-      if (traced) tracer?.end(traced.span, code, error?.message);
+      if (traced?.span) tracer?.end(traced.span, code, error?.message);
       metrics?.call({ service, method }, code, durationMs);
       // Field by field: `{ ...names, transport, ... }` cost ~4 µs a call on Node 20 (V8 11.3 is slow
       // to add new keys after a spread), more than all the rest without OpenTelemetry.

@@ -1,0 +1,290 @@
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  fromBinary,
+  isMessage,
+  type MessageInitShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type Interceptor,
+  type Transport,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { grpcTimeoutValue } from "../policy/deadline-header.js";
+import { CallSignal, unreadCallSignal } from "./call-signal.js";
+import { decodeUnaryGrpcBody, encodeGrpcFrame } from "./grpc-frame.js";
+import {
+  errorFromBrokenStream,
+  errorFromGrpcStatus,
+  errorFromHttpResponse,
+} from "./grpc-status.js";
+import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+import { lazyHeadersFromHttp2 } from "./http2-headers.js";
+
+/** Options of {@link createHttp2GrpcTransport}. */
+export interface Http2GrpcTransportOptions {
+  /** Where the services are, e.g. "http://localhost:8001" (h2c) or "https://..." (TLS, ALPN h2). */
+  readonly baseUrl: string;
+  /** Run around every call, outermost first, as with connect's transports. */
+  readonly interceptors?: readonly Interceptor[] | undefined;
+  /** Deadline of a call that sets none; 0 or undefined for none. */
+  readonly defaultTimeoutMs?: number | undefined;
+  /** Largest response message accepted; a larger one fails with RESOURCE_EXHAUSTED. 4 MiB. */
+  readonly readMaxBytes?: number | undefined;
+  /** Largest request message sent; a larger one fails with RESOURCE_EXHAUSTED unsent. 4 MiB. */
+  readonly writeMaxBytes?: number | undefined;
+  /** Connections to share with other transports; the transport then leaves them open on close. */
+  readonly pool?: Http2ConnectionPool | undefined;
+  /** How the transport's own pool connects and keeps connections, when `pool` is not given. */
+  readonly poolOptions?: Http2PoolOptions | undefined;
+}
+
+/** A connect Transport for gRPC over node:http2, with a way to close its connections. */
+export interface Http2GrpcTransport extends Transport {
+  /** Closes the connections once calls in flight are done (unless they belong to a shared pool). */
+  close(): Promise<void>;
+}
+
+const defaultMaxBytes = 4 * 1024 * 1024;
+const userAgent = "contextiq-clients/0.1 grpc-node-http2";
+
+/**
+ * gRPC over `node:http2`, written for unary calls at high rates: one write per request, the
+ * response collected from the stream's events, no async iterables and no per-call timers beyond
+ * the deadline's. It implements connect's `Transport`, so generated clients and interceptors work
+ * on it unchanged. Streaming RPCs are not supported (the ContextIQ contracts have none).
+ */
+export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Http2GrpcTransport {
+  const url = new URL(options.baseUrl);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`baseUrl must be an http:// or https:// URL, got ${options.baseUrl}`);
+  }
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const target = {
+    scheme: url.protocol.slice(0, -1),
+    authority: url.host,
+    pathPrefix: url.pathname.replace(/\/+$/, ""),
+    readMaxBytes: options.readMaxBytes ?? defaultMaxBytes,
+    writeMaxBytes: options.writeMaxBytes ?? defaultMaxBytes,
+  };
+  const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
+  const send = (req: UnaryRequest) => sendUnary(pool, target, req);
+  // Composed once, not per call: interceptors keep per-call state inside the call, not here.
+  const intercepted = (options.interceptors ?? []).reduceRight<
+    (req: UnaryRequest) => Promise<UnaryResponse>
+  >((next, interceptor) => interceptor(next as never) as never, send);
+  const defaultTimeoutMs = options.defaultTimeoutMs;
+
+  return {
+    async unary<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodUnary<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: ConstructorParameters<typeof Headers>[0],
+      input: MessageInitShape<I>,
+      contextValues?: ContextValues,
+    ): Promise<UnaryResponse<I, O>> {
+      const deadlineMs =
+        timeoutMs === undefined ? defaultTimeoutMs : timeoutMs <= 0 ? undefined : timeoutMs;
+      const call = new CallSignal(signal, deadlineMs);
+      const requestHeader = new Headers(header);
+      if (deadlineMs !== undefined && deadlineMs > 0) {
+        requestHeader.set("grpc-timeout", grpcTimeoutValue(deadlineMs));
+      }
+      const request = call.request({
+        stream: false,
+        service: method.parent,
+        method,
+        requestMethod: "POST",
+        url: `${baseUrl}/${method.parent.typeName}/${method.name}`,
+        header: requestHeader,
+        contextValues: contextValues ?? createContextValues(),
+        message: isMessage(input, method.input) ? input : create(method.input, input),
+      });
+      try {
+        return (await intercepted(request)) as UnaryResponse<I, O>;
+      } catch (error) {
+        // The deadline or the caller's cancel is the answer, whatever the attempt reported.
+        throw call.aborted
+          ? ConnectError.from(call.reason, Code.Canceled)
+          : ConnectError.from(error, Code.Internal);
+      } finally {
+        call.end();
+      }
+    },
+    stream() {
+      return Promise.reject(
+        new ConnectError("the HTTP/2 gRPC transport supports unary calls only", Code.Unimplemented),
+      );
+    },
+    close() {
+      return options.pool ? Promise.resolve() : pool.close();
+    },
+  };
+}
+
+interface Target {
+  readonly scheme: string;
+  readonly authority: string;
+  readonly pathPrefix: string;
+  readonly readMaxBytes: number;
+  readonly writeMaxBytes: number;
+}
+
+/** One attempt: the request on a stream of a pooled connection, the response from its events. */
+function sendUnary(
+  pool: Http2ConnectionPool,
+  target: Target,
+  req: UnaryRequest,
+): Promise<UnaryResponse> {
+  return new Promise((resolve, reject) => {
+    // The call's own cancellation, without an AbortSignal, unless something made or replaced one.
+    const call = unreadCallSignal(req);
+    const signal = call === undefined ? req.signal : undefined;
+    if (call ? call.aborted : signal?.aborted) {
+      reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
+      return;
+    }
+    const message = toBinary(req.method.input, req.message);
+    if (message.byteLength > target.writeMaxBytes) {
+      reject(
+        new ConnectError(
+          `request message of ${message.byteLength} bytes is larger than writeMaxBytes (${target.writeMaxBytes})`,
+          Code.ResourceExhausted,
+        ),
+      );
+      return;
+    }
+    const outgoing: OutgoingHttpHeaders = {};
+    req.header.forEach((value, name) => {
+      outgoing[name] = value;
+    });
+    outgoing[":method"] = "POST";
+    outgoing[":scheme"] = target.scheme;
+    outgoing[":authority"] = target.authority;
+    outgoing[":path"] = `${target.pathPrefix}/${req.service.typeName}/${req.method.name}`;
+    outgoing["content-type"] = "application/grpc+proto";
+    outgoing.te = "trailers";
+    outgoing["user-agent"] ??= userAgent;
+
+    let connection: ReturnType<Http2ConnectionPool["acquire"]>;
+    let stream: ReturnType<typeof connection.session.request>;
+    try {
+      connection = pool.acquire();
+      stream = connection.session.request(outgoing);
+    } catch (error) {
+      reject(errorFromBrokenStream(constants.NGHTTP2_NO_ERROR, error as Error));
+      return;
+    }
+
+    let settled = false;
+    let headers: IncomingHttpHeaders | undefined;
+    let trailers: IncomingHttpHeaders | undefined;
+    let streamError: Error | undefined;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onAbort = (reason: unknown) => fail(ConnectError.from(reason, Code.Canceled));
+    const onSignalAbort = () => onAbort(signal?.reason);
+    const stopListening = () => {
+      if (call) call.removeListener(onAbort);
+      else signal?.removeEventListener("abort", onSignalAbort);
+    };
+    const fail = (error: ConnectError) => {
+      if (settled) return;
+      settled = true;
+      stopListening();
+      if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+      reject(error);
+    };
+    if (call) call.addListener(onAbort);
+    else signal?.addEventListener("abort", onSignalAbort);
+
+    stream.on("response", (h) => {
+      headers = h;
+      const error = errorFromHttpResponse(h);
+      if (error) fail(error);
+    });
+    stream.on("data", (chunk: Buffer) => {
+      received += chunk.byteLength;
+      if (received > target.readMaxBytes + 5) {
+        fail(
+          new ConnectError(
+            `response message larger than readMaxBytes (${target.readMaxBytes})`,
+            Code.ResourceExhausted,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on("trailers", (t) => {
+      trailers = t;
+    });
+    stream.on("error", (error) => {
+      streamError = error;
+    });
+    stream.on("close", () => {
+      pool.release(connection);
+      if (settled) return;
+      settled = true;
+      stopListening();
+      try {
+        resolve(
+          response(
+            req,
+            stream.rstCode,
+            headers,
+            trailers,
+            chunks,
+            received,
+            streamError ?? connection.failure,
+          ),
+        );
+      } catch (error) {
+        reject(error);
+      }
+    });
+    stream.end(encodeGrpcFrame(message));
+  });
+}
+
+/** The response of a stream that closed, or the error it carried. */
+function response(
+  req: UnaryRequest,
+  rstCode: number | undefined,
+  headers: IncomingHttpHeaders | undefined,
+  trailers: IncomingHttpHeaders | undefined,
+  chunks: Buffer[],
+  received: number,
+  failure: Error | undefined,
+): UnaryResponse {
+  // A trailers-only response carries its status in the headers.
+  const status = trailers ?? (headers?.["grpc-status"] !== undefined ? headers : undefined);
+  if (headers === undefined || status === undefined) {
+    throw errorFromBrokenStream(rstCode ?? constants.NGHTTP2_NO_ERROR, failure);
+  }
+  const error = errorFromGrpcStatus(status, headers);
+  if (error) throw error;
+  let message: unknown;
+  try {
+    message = fromBinary(req.method.output, decodeUnaryGrpcBody(chunks, received));
+  } catch (e) {
+    throw ConnectError.from(e, Code.Internal);
+  }
+  return {
+    stream: false,
+    service: req.service,
+    method: req.method,
+    header: lazyHeadersFromHttp2(headers),
+    trailer: lazyHeadersFromHttp2(trailers),
+    message,
+  } as UnaryResponse;
+}
