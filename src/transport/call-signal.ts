@@ -66,21 +66,6 @@ export class CallSignal {
     if (this.onCallerAbort) this.caller?.removeEventListener("abort", this.onCallerAbort);
   }
 
-  /**
-   * A request whose `signal` is this call's, made when first read. A spread copy of the request
-   * reads it (and so carries a real signal); the call itself rides along under a symbol.
-   */
-  request(fields: Omit<UnaryRequest, "signal">): UnaryRequest {
-    const call = this;
-    return {
-      ...fields,
-      get signal() {
-        return call.signal;
-      },
-      [callSignalKey]: call,
-    } as UnaryRequest;
-  }
-
   private abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
@@ -93,7 +78,52 @@ export class CallSignal {
 }
 
 /**
- * The call behind a request made by {@link CallSignal.request}, while its signal has not been
+ * A unary request whose `signal` is its call's, made when first read. A spread copy of it reads
+ * the signal (and so carries a real one); the call itself rides along under a symbol. `signal` is
+ * an own enumerable accessor, so that copies keep it, defined with one shared getter: an object
+ * literal with a getter costs ~1 µs and turns slow, this ~0.15 µs and stays a fast object.
+ */
+export function requestWithCallSignal(
+  call: CallSignal,
+  fields: Omit<UnaryRequest, "signal">,
+): UnaryRequest {
+  return new CallRequest(call, fields) as unknown as UnaryRequest;
+}
+
+class CallRequest {
+  readonly stream = false;
+  readonly service: UnaryRequest["service"];
+  readonly method: UnaryRequest["method"];
+  readonly requestMethod: string;
+  readonly url: string;
+  readonly header: Headers;
+  readonly contextValues: UnaryRequest["contextValues"];
+  readonly message: UnaryRequest["message"];
+  readonly [callSignalKey]: CallSignal;
+
+  constructor(call: CallSignal, fields: Omit<UnaryRequest, "signal">) {
+    this.service = fields.service;
+    this.method = fields.method;
+    this.requestMethod = fields.requestMethod;
+    this.url = fields.url;
+    this.header = fields.header;
+    this.contextValues = fields.contextValues;
+    this.message = fields.message;
+    Object.defineProperty(this, "signal", signalProperty);
+    this[callSignalKey] = call;
+  }
+}
+
+const signalProperty: PropertyDescriptor = {
+  get(this: CallRequest) {
+    return this[callSignalKey].signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * The call behind a request made by {@link requestWithCallSignal}, while its signal has not been
  * read: then, and only then, the request's signal is certainly the call's own.
  */
 export function unreadCallSignal(req: UnaryRequest): CallSignal | undefined {

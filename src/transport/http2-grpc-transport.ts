@@ -19,7 +19,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { grpcTimeoutValue } from "../policy/deadline-header.js";
-import { CallSignal, unreadCallSignal } from "./call-signal.js";
+import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame } from "./grpc-frame.js";
 import {
   errorFromBrokenStream,
@@ -99,7 +99,7 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ht
       if (deadlineMs !== undefined && deadlineMs > 0) {
         requestHeader.set("grpc-timeout", grpcTimeoutValue(deadlineMs));
       }
-      const request = call.request({
+      const request = requestWithCallSignal(call, {
         stream: false,
         service: method.parent,
         method,

@@ -6,6 +6,8 @@ import { codeName } from "./rpc-names.js";
 
 interface Instruments {
   readonly provider: MeterProvider;
+  /** The provider hands out the API's no-op meter. */
+  readonly noop: boolean;
   readonly calls: Counter;
   readonly attempts: Counter;
   readonly retries: Counter;
@@ -32,7 +34,7 @@ export class CallMetrics {
     // Undefined: follow the global provider.
     private readonly meterProvider: MeterProvider | undefined,
   ) {
-    this.instruments = create(meterProvider ?? api.metrics.getMeterProvider());
+    this.instruments = create(meterProvider ?? api.metrics.getMeterProvider(), api);
   }
 
   /** Counts a finished attempt, and a retry when it was not the first. */
@@ -60,22 +62,28 @@ export class CallMetrics {
     };
   }
 
+  /** Whether metrics go nowhere (no SDK registered, no provider given): then a call skips them. */
+  idle(): boolean {
+    return this.current().noop;
+  }
+
   // Unlike tracer providers, the API has no proxy meter provider: instruments made before an SDK
   // registers stay no-ops for good. Clients are often made at import time, before the SDK starts,
   // so check the global on each call (a property read) and remake the instruments when it changed.
   private current(): Instruments {
     if (this.meterProvider === undefined) {
       const global = this.api.metrics.getMeterProvider();
-      if (global !== this.instruments.provider) this.instruments = create(global);
+      if (global !== this.instruments.provider) this.instruments = create(global, this.api);
     }
     return this.instruments;
   }
 }
 
-function create(provider: MeterProvider): Instruments {
+function create(provider: MeterProvider, api: OtelApi): Instruments {
   const meter = provider.getMeter(instrumentationName);
   return {
     provider,
+    noop: meter === api.createNoopMeter(),
     calls: meter.createCounter("rpc.client.calls", {
       description: "Logical calls made, each counted once however many attempts it took.",
       unit: "{call}",

@@ -34,6 +34,8 @@ export class CallTracer {
   // Keyed by request URL: bounded by the methods of the services called. Saves parsing the URL
   // and building the attributes on every call.
   private readonly templates = new Map<string, SpanTemplate>();
+  private readonly explicit: boolean;
+  private readonly noopDelegate: TracerProvider;
 
   constructor(
     private readonly api: OtelApi,
@@ -43,9 +45,25 @@ export class CallTracer {
   ) {
     // The global provider is a proxy: a tracer taken from it now follows an SDK registered later.
     this.tracer = (tracerProvider ?? api.trace.getTracerProvider()).getTracer(instrumentationName);
+    this.explicit = tracerProvider !== undefined;
+    // What the API's proxy delegates to while no SDK is registered.
+    this.noopDelegate = new api.ProxyTracerProvider().getDelegate();
   }
 
   /** Starts the span of a call, a child of the active span, and the context that carries it. */
+  /**
+   * Whether tracing goes nowhere: the global tracer provider has no SDK behind it (and none was
+   * given) and no propagator is registered, so there is no span to record and no context to send.
+   */
+  idle(): boolean {
+    if (this.explicit) return false;
+    const global = this.api.trace.getTracerProvider() as { getDelegate?: () => TracerProvider };
+    return (
+      global.getDelegate?.() === this.noopDelegate &&
+      (this.propagator ?? this.api.propagation).fields().length === 0
+    );
+  }
+
   start(req: UnaryRequest): { span: Span | undefined; context: Context } {
     const template = this.template(req);
     const parent = this.api.context.active();

@@ -1,4 +1,10 @@
-import { type Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import {
+  type Code,
+  ConnectError,
+  type ContextValues,
+  type Interceptor,
+  type UnaryRequest,
+} from "@connectrpc/connect";
 import type { MeterProvider, TextMapPropagator, TracerProvider } from "@opentelemetry/api";
 import { CallMetrics } from "./call-metrics.js";
 import { type CallState, callStateOf, withCallState } from "./call-state.js";
@@ -88,8 +94,14 @@ export function observabilityWith(
   const metrics = api && new CallMetrics(api, transport, providers.meterProvider);
   const report = onCall && reporter(onCall);
 
-  const call: Interceptor = (next) => async (req) => {
-    if (req.stream) return await next(req);
+  // Nothing to record, nothing to send, nobody to tell: the call goes through untouched.
+  const idle = () => report === undefined && (tracer?.idle() ?? true) && (metrics?.idle() ?? true);
+
+  const call: Interceptor = (next) => (req) => {
+    if (req.stream || idle()) return next(req);
+    return observe(next, req);
+  };
+  const observe = async (next: Parameters<Interceptor>[0], req: UnaryRequest) => {
     const start = performance.now();
     const traced = tracer?.start(req);
     const state: CallState = { span: traced?.span, context: traced?.context, attempts: 0 };
@@ -120,10 +132,17 @@ export function observabilityWith(
     }
   };
 
-  const attempt: Interceptor = (next) => async (req) => {
+  const attempt: Interceptor = (next) => (req) => {
     const state = callStateOf(req.contextValues);
-    // No call interceptor outside (or a streaming call, which it lets through): nothing to add to.
-    if (state === undefined || req.stream) return await next(req);
+    // No call interceptor outside (or a streaming call, or an idle one): nothing to add to.
+    if (state === undefined || req.stream) return next(req);
+    return observeAttempt(next, req, state);
+  };
+  const observeAttempt = async (
+    next: Parameters<Interceptor>[0],
+    req: UnaryRequest,
+    state: CallState,
+  ) => {
     const number = ++state.attempts;
     if (state.context) tracer?.inject(state.context, req.header);
     let code: Code | undefined;
