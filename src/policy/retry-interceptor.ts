@@ -46,9 +46,9 @@ export interface RetryOptions {
   /** Throttles retries across the client's calls (gRFC A6). Defaults to none. */
   readonly budget?: RetryBudget | undefined;
   /**
-   * Gives each attempt its own signal, aborted when the attempt ends. connect-node's transports
-   * free a failed attempt's connection early only on that abort; a transport that frees it by
-   * itself (this package's HTTP/2 gRPC transport) is spared the cost. Default true.
+   * Gives each retry its own signal, aborted when the retry ends. connect-node's transports free
+   * a failed attempt's connection before the call ends only on that abort; a transport that frees
+   * it by itself (this package's HTTP/2 gRPC transport) is spared the cost. Default true.
    */
   readonly attemptSignals?: boolean | undefined;
 }
@@ -92,10 +92,11 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
         if (deadline !== undefined) writeTimeoutMs(header, deadline - performance.now());
         request = { ...req, header };
       }
-      // Each attempt gets its own signal, ended with the attempt: ending the call's signal would
-      // end the call. Otherwise the first attempt goes out as the call came, without a copy: the
-      // request's signal may be made only when read (see the HTTP/2 gRPC transport).
-      const attemptAbort = attemptSignals ? attemptSignal(req.signal) : undefined;
+      // A retry gets its own signal, ended with it: ending the call's signal would end the call.
+      // The first attempt goes out as the call came, without a copy: its connection is let go
+      // when the call ends (connect aborts the call's signal then), and the request's signal
+      // may be one that is made only when read (see the HTTP/2 gRPC transport).
+      const attemptAbort = attemptSignals && attempt > 1 ? attemptSignal(req.signal) : undefined;
       if (attemptAbort) request = { ...request, signal: attemptAbort.signal };
       let error: ConnectError;
       try {
