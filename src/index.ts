@@ -42,6 +42,13 @@ export { createObservability } from "./policy/observability/index.js";
 export type { RetryBudgetOptions } from "./policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
 export { createRetryInterceptor } from "./policy/retry-interceptor.js";
+export {
+  createHttp2GrpcTransport,
+  Http2ConnectionPool,
+  type Http2GrpcTransport,
+  type Http2GrpcTransportOptions,
+  type Http2PoolOptions,
+} from "./transport/index.js";
 export type {
   ConsolidationOptions,
   ConsolidationResult,
