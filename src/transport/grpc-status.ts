@@ -61,59 +61,98 @@ const rstCodeNames = new Map(
     .map(([name, value]) => [value, name] as const),
 );
 
+/** What is known of a stream that closed without a gRPC status. */
+export interface BrokenStream {
+  /** The RST_STREAM code it closed with (NGHTTP2_NO_ERROR when none). */
+  readonly rstCode: number;
+  /** The error node reported on the stream, if any. */
+  readonly streamError: Error | undefined;
+  /** The error its connection failed with, if it did. */
+  readonly connectionError: Error | undefined;
+  /** Whether its connection was gone (closed or destroyed) when it closed. */
+  readonly connectionLost: boolean;
+}
+
 /**
  * The error of a stream that ended without a gRPC status. The codes follow gRPC's mapping of
- * HTTP/2 errors (PROTOCOL-HTTP2.md): a refused stream is UNAVAILABLE (and was never processed), a
- * lost connection is UNAVAILABLE, other resets INTERNAL. The cause keeps node's error, or one
- * with a code that says what happened, so that retries can tell a refusal from a reset.
+ * HTTP/2 errors (PROTOCOL-HTTP2.md): a connection that could not be made or was lost is
+ * UNAVAILABLE, a refused stream is UNAVAILABLE (and was never processed), other resets by their
+ * code. The cause is node's error, or one with a code that says what happened, so that retries
+ * can tell a refusal (never processed) from a reset (maybe processed): see `failureKind`.
  */
-export function errorFromBrokenStream(rstCode: number, cause: Error | undefined): ConnectError {
-  if (cause !== undefined) {
+export function errorFromBrokenStream(broken: BrokenStream): ConnectError {
+  const { rstCode, streamError } = broken;
+  // The connection failed: its error says why (refused, reset, no answer to a ping). A stream
+  // that was waiting for the connection carries it as the cause of a "canceled" error.
+  const connectionFailure =
+    broken.connectionError ?? (streamError && connectionFailureIn(streamError));
+  if (connectionFailure !== undefined) {
     return new ConnectError(
-      cause.message,
-      causeCodes(cause).some(isConnectionFailure) ? Code.Unavailable : Code.Internal,
+      connectionFailure.message,
+      Code.Unavailable,
       undefined,
       undefined,
-      cause,
+      connectionFailure,
     );
   }
-  if (rstCode === constants.NGHTTP2_NO_ERROR) {
+  // Node closes the streams of a connection that went away with CANCEL, though nobody cancelled.
+  if (
+    broken.connectionLost &&
+    (rstCode === constants.NGHTTP2_CANCEL || rstCode === constants.NGHTTP2_NO_ERROR)
+  ) {
+    const message = "the connection closed with the call in flight";
     return new ConnectError(
-      "premature close: the stream ended without a gRPC status",
-      Code.Internal,
+      message,
+      Code.Unavailable,
       undefined,
       undefined,
-      withCode(new Error("premature close"), "ERR_STREAM_PREMATURE_CLOSE"),
+      withCode(new Error(message, { cause: streamError }), "ECONNRESET"),
     );
   }
-  const name = rstCodeNames.get(rstCode) ?? `code ${rstCode}`;
-  const message = `http/2 stream closed with error code ${name}`;
-  const code =
-    rstCode === constants.NGHTTP2_REFUSED_STREAM
-      ? Code.Unavailable
-      : rstCode === constants.NGHTTP2_CANCEL
-        ? Code.Canceled
-        : rstCode === constants.NGHTTP2_ENHANCE_YOUR_CALM
-          ? Code.ResourceExhausted
-          : rstCode === constants.NGHTTP2_INADEQUATE_SECURITY
-            ? Code.PermissionDenied
-            : Code.Internal;
+  if (rstCode !== constants.NGHTTP2_NO_ERROR) {
+    const name = rstCodeNames.get(rstCode) ?? `code ${rstCode}`;
+    const message = `http/2 stream closed with error code ${name}`;
+    return new ConnectError(
+      message,
+      codeOfReset(rstCode),
+      undefined,
+      undefined,
+      withCode(new Error(message, { cause: streamError }), "ERR_HTTP2_STREAM_ERROR"),
+    );
+  }
+  if (streamError !== undefined) {
+    return new ConnectError(streamError.message, Code.Internal, undefined, undefined, streamError);
+  }
   return new ConnectError(
-    message,
-    code,
+    "premature close: the stream ended without a gRPC status",
+    Code.Internal,
     undefined,
     undefined,
-    withCode(new Error(message), "ERR_HTTP2_STREAM_ERROR"),
+    withCode(new Error("premature close"), "ERR_STREAM_PREMATURE_CLOSE"),
   );
 }
 
-/** Node's error codes along a chain of causes: a canceled stream's cause says why. */
-function causeCodes(error: Error): unknown[] {
-  const codes: unknown[] = [];
-  for (let e: unknown = error; e instanceof Error && codes.length < 5; e = e.cause) {
-    codes.push((e as { code?: unknown }).code);
+function codeOfReset(rstCode: number): Code {
+  switch (rstCode) {
+    case constants.NGHTTP2_REFUSED_STREAM:
+      return Code.Unavailable;
+    case constants.NGHTTP2_CANCEL:
+      return Code.Canceled;
+    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+      return Code.ResourceExhausted;
+    case constants.NGHTTP2_INADEQUATE_SECURITY:
+      return Code.PermissionDenied;
+    default:
+      return Code.Internal;
   }
-  return codes;
+}
+
+/** The first error along a chain of causes that says a connection failed, if one does. */
+function connectionFailureIn(error: Error): Error | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isConnectionFailure((e as { code?: unknown }).code)) return e;
+  }
+  return undefined;
 }
 
 /** A connection that could not be made or was lost, rather than a fault of this one stream. */
@@ -127,8 +166,7 @@ function isConnectionFailure(code: unknown): boolean {
     code === "EPIPE" ||
     code === "ETIMEDOUT" ||
     code === "ERR_HTTP2_GOAWAY_SESSION" ||
-    code === "ERR_HTTP2_SESSION_ERROR" ||
-    code === "ERR_HTTP2_INVALID_SESSION"
+    code === "ERR_HTTP2_SESSION_ERROR"
   );
 }
 

@@ -82,7 +82,8 @@ export class Http2ConnectionPool {
     if (this.closed) throw new Error(`the HTTP/2 connections to ${this.origin} are closed`);
     let best: Connection | undefined;
     for (const c of this.connections) {
-      if (c.usable && (best === undefined || c.active < best.active)) best = c;
+      if (!c.usable || c.session.destroyed || c.session.closed) continue;
+      if (best === undefined || c.active < best.active) best = c;
     }
     if (
       best === undefined ||
@@ -176,6 +177,9 @@ export class Http2ConnectionPool {
         { code: "ETIMEDOUT" },
       );
       connection.failure = error;
+      // Out of the pool at once: node reports the session's end only after failing its streams,
+      // and a retry made in between must get a fresh connection.
+      this.retire(connection);
       connection.session.destroy(error);
     }, this.pingTimeoutMs).unref();
     const sent = connection.session.ping((error) => {

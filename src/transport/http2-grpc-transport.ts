@@ -22,6 +22,7 @@ import { grpcTimeoutValue } from "../policy/deadline-header.js";
 import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame } from "./grpc-frame.js";
 import {
+  type BrokenStream,
   errorFromBrokenStream,
   errorFromGrpcStatus,
   errorFromHttpResponse,
@@ -92,11 +93,12 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ht
       input: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const deadlineMs =
-        timeoutMs === undefined ? defaultTimeoutMs : timeoutMs <= 0 ? undefined : timeoutMs;
+      // As connect's transports: a call's 0 or less means no deadline, as does the default's.
+      const chosen = timeoutMs ?? defaultTimeoutMs;
+      const deadlineMs = chosen !== undefined && chosen > 0 ? chosen : undefined;
       const call = new CallSignal(signal, deadlineMs);
       const requestHeader = new Headers(header);
-      if (deadlineMs !== undefined && deadlineMs > 0) {
+      if (deadlineMs !== undefined) {
         requestHeader.set("grpc-timeout", grpcTimeoutValue(deadlineMs));
       }
       const request = requestWithCallSignal(call, {
@@ -179,9 +181,32 @@ function sendUnary(
     let stream: ReturnType<typeof connection.session.request>;
     try {
       connection = pool.acquire();
+    } catch (error) {
+      // A closed pool: using a closed transport is the caller's mistake, not worth a retry.
+      reject(
+        new ConnectError(
+          (error as Error).message,
+          Code.FailedPrecondition,
+          undefined,
+          undefined,
+          error,
+        ),
+      );
+      return;
+    }
+    try {
       stream = connection.session.request(outgoing);
     } catch (error) {
-      reject(errorFromBrokenStream(constants.NGHTTP2_NO_ERROR, error as Error));
+      // The session went away between the pool's check and this request.
+      pool.release(connection);
+      reject(
+        errorFromBrokenStream({
+          rstCode: constants.NGHTTP2_NO_ERROR,
+          streamError: error as Error,
+          connectionError: connection.failure,
+          connectionLost: true,
+        }),
+      );
       return;
     }
 
@@ -237,17 +262,13 @@ function sendUnary(
       settled = true;
       stopListening();
       try {
-        resolve(
-          response(
-            req,
-            stream.rstCode,
-            headers,
-            trailers,
-            chunks,
-            received,
-            streamError ?? connection.failure,
-          ),
-        );
+        const broken: BrokenStream = {
+          rstCode: stream.rstCode ?? constants.NGHTTP2_NO_ERROR,
+          streamError,
+          connectionError: connection.failure,
+          connectionLost: connection.session.closed || connection.session.destroyed,
+        };
+        resolve(response(req, broken, headers, trailers, chunks, received));
       } catch (error) {
         reject(error);
       }
@@ -259,18 +280,15 @@ function sendUnary(
 /** The response of a stream that closed, or the error it carried. */
 function response(
   req: UnaryRequest,
-  rstCode: number | undefined,
+  broken: BrokenStream,
   headers: IncomingHttpHeaders | undefined,
   trailers: IncomingHttpHeaders | undefined,
   chunks: Buffer[],
   received: number,
-  failure: Error | undefined,
 ): UnaryResponse {
   // A trailers-only response carries its status in the headers.
   const status = trailers ?? (headers?.["grpc-status"] !== undefined ? headers : undefined);
-  if (headers === undefined || status === undefined) {
-    throw errorFromBrokenStream(rstCode ?? constants.NGHTTP2_NO_ERROR, failure);
-  }
+  if (headers === undefined || status === undefined) throw errorFromBrokenStream(broken);
   const error = errorFromGrpcStatus(status, headers);
   if (error) throw error;
   let message: unknown;
