@@ -1,7 +1,7 @@
 // Throughput and latency of the reference services: creates per second through each protocol,
 // and exact similarity search latency as the number of memories in a scope grows.
 //
-//   npm run bench -- [--duration 5] [--concurrency 16] [--sizes 1000,10000] [--only creates|search]
+//   npm run bench:server -- [--duration 5] [--concurrency 16] [--sizes 1000,10000] [--only creates|search]
 //
 // Client and server share this process (and the machine's 2 cores), so the figures are a floor
 // for the server alone; compare rows of one run with each other rather than across runs.
@@ -24,7 +24,7 @@ import { SessionSchema, SessionsService } from "../gen/contextiq/sessions/v1/ses
 import { startServices } from "../src/server/index.js";
 import { SqliteSessionsStore } from "../src/server/store/sqlite/sessions-store.js";
 
-const usage = `usage: npm run bench -- [--duration S] [--concurrency N] [--sizes N,N] [--only creates|search]`;
+const usage = `usage: npm run bench:server -- [--duration S] [--concurrency N] [--sizes N,N] [--only creates|search]`;
 const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: "5" },
