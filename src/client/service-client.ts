@@ -23,7 +23,9 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   readonly options: ResolvedOptions;
   protected readonly rpc: Client<Service>;
   private readonly release: () => void;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Calls in flight, and who waits for them to be done. */
+  private active = 0;
+  private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
   protected constructor(service: Service, defaults: ServiceDefaults, options: ClientOptions) {
@@ -34,20 +36,20 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   }
 
   /** Runs one facade call, unless the client is closed. */
-  protected run<T>(call: () => Promise<T>): Promise<T> {
+  protected async run<T>(call: () => Promise<T>): Promise<T> {
     if (this.closing) {
-      return Promise.reject(
-        new ConnectError(
-          `${this.constructor.name} is closed: create a new client to make calls`,
-          Code.FailedPrecondition,
-        ),
+      throw new ConnectError(
+        `${this.constructor.name} is closed: create a new client to make calls`,
+        Code.FailedPrecondition,
       );
     }
-    const promise = call();
-    this.inFlight.add(promise);
-    const forget = () => this.inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    // A count rather than a set of promises: one allocation less on every call.
+    this.active++;
+    try {
+      return await call();
+    } finally {
+      if (--this.active === 0) this.drained?.();
+    }
   }
 
   /**
@@ -92,7 +94,10 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
 
   /** Waits for calls in flight, then releases the connection. Safe to call twice. */
   close(): Promise<void> {
-    this.closing ??= Promise.allSettled(this.inFlight).then(() => this.release());
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.active === 0) resolve();
+      else this.drained = resolve;
+    }).then(() => this.release());
     return this.closing;
   }
 
