@@ -48,6 +48,7 @@ import { createObservability } from "../src/policy/observability/index.js";
 import { createReadCache } from "../src/policy/read-cache.js";
 import { RetryBudget } from "../src/policy/retry-budget.js";
 import { createRetryInterceptor } from "../src/policy/retry-interceptor.js";
+import { formatWithBiome } from "./harness/report/biome-format.js";
 
 /** A configuration: interceptors, and how each call is made. */
 interface Config {
@@ -470,5 +471,9 @@ console.log(alone);
 const transported = table("Through connect's in-memory transport", await run(throughTransport));
 console.log(transported);
 await mkdir(dirname(args.out), { recursive: true });
-await writeFile(args.out, [header, alone, transported].join("\n"));
+// Formatted as Biome would, so that `biome ci` passes on a fresh run's file.
+await writeFile(
+  args.out,
+  await formatWithBiome([header, alone, transported].join("\n"), "policy.md"),
+);
 console.error(`written to ${args.out}`);
