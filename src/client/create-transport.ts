@@ -18,9 +18,9 @@ export interface LeasedTransport {
 }
 
 /**
- * The connect-node transport the options ask for, on a connection shared by every client of the
- * same origin, with the retry interceptor outermost so that the caller's interceptors see every
- * attempt.
+ * The transport the options ask for (gRPC: this package's HTTP/2 transport; json: connect-node's
+ * Connect transport), on connections shared by every client of the same origin, with the retry
+ * interceptor outside the caller's interceptors so that they see every attempt.
  */
 export function createServiceTransport(
   resolved: ResolvedOptions,
