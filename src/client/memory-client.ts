@@ -9,7 +9,7 @@ import {
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { tagFailure } from "./request-id.js";
-import { allItems, eachItem, required, ServiceClient } from "./service-client.js";
+import { eachItem, required, ServiceClient } from "./service-client.js";
 
 /** Where a memory came from: the enum, or the Python client's strings. */
 export type SourceTypeInput = SourceType | "extracted" | "consolidated" | "direct";
@@ -137,7 +137,7 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
 
   /** Every memory matching `filter`, newest first, all pages fetched. */
   listMemories(filter: MemoryFilter, options?: CallOptions): Promise<Memory[]> {
-    return allItems(() => this.iterateMemories(filter, options), this.deadline(options));
+    return this.allItems((page) => this.iterateMemories(filter, page), options);
   }
 
   /** The memories matching `filter`, newest first, fetched a page at a time as you iterate. */
@@ -196,18 +196,18 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
     memoryId: string,
     options?: CallOptions & { pageSize?: number },
   ): Promise<MemoryRevision[]> {
-    return allItems(
-      () =>
+    return this.allItems(
+      (pageOptions) =>
         eachItem((pageToken) =>
           this.run(async () => {
             const page = await this.rpc.listMemoryRevisions(
               { memoryId, pageSize: options?.pageSize ?? 0, pageToken },
-              this.connectOptions(options),
+              this.connectOptions(pageOptions),
             );
             return { items: page.revisions, nextPageToken: page.nextPageToken };
           }),
         ),
-      this.deadline(options),
+      options,
     );
   }
 

@@ -7,7 +7,7 @@ import {
 } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { tagFailure } from "./request-id.js";
-import { allItems, eachItem, required, ServiceClient } from "./service-client.js";
+import { eachItem, required, ServiceClient } from "./service-client.js";
 
 /** What a new session holds. */
 export interface NewSession {
@@ -108,7 +108,7 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
 
   /** Every session matching `filter`, most recent activity first, all pages fetched. */
   listSessions(filter: SessionFilter = {}, options?: CallOptions): Promise<Session[]> {
-    return allItems(() => this.iterateSessions(filter, options), this.deadline(options));
+    return this.allItems((page) => this.iterateSessions(filter, page), options);
   }
 
   /** The sessions matching `filter`, fetched a page at a time as you iterate. */
@@ -184,7 +184,7 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
 
   /** Every event of a session, oldest first, all pages fetched. */
   listEvents(sessionId: string, filter: EventFilter = {}, options?: CallOptions): Promise<Event[]> {
-    return allItems(() => this.iterateEvents(sessionId, filter, options), this.deadline(options));
+    return this.allItems((page) => this.iterateEvents(sessionId, filter, page), options);
   }
 
   /** The events of a session, oldest first, fetched a page at a time as you iterate. */

@@ -129,6 +129,24 @@ describe.each(transports)("retries over %s", (_, transport, unavailable) => {
     expect(second).toBeGreaterThan(2000);
   });
 
+  it("spans every page of a list with one deadline, each page sent the time that remains", async () => {
+    await using sessions = client({ timeoutMs: 3000 });
+    const session = await direct.createSession({ title: "paged" });
+    for (const eventType of ["a", "b", "c"]) {
+      await direct.createEvent({ sessionId: session.id, eventType });
+    }
+    proxy.failFirst([{ kind: "delay", ms: 400, fault: { kind: "forward" } }], "ListEvents");
+    const events = await sessions.listEvents(session.id, { pageSize: 1 });
+    expect(events.map((e) => e.eventType)).toEqual(["a", "b", "c"]);
+    const [first, second, third] = proxy
+      .attemptsFor("ListEvents")
+      .map((a) => readTimeoutMs(new Headers(a.headers)) ?? 0);
+    expect(first).toBeGreaterThan(2900);
+    expect(first).toBeLessThanOrEqual(3000);
+    expect(second).toBeLessThan(first - 400);
+    expect(third).toBeLessThanOrEqual(second);
+  });
+
   it("fails with DEADLINE_EXCEEDED within its deadline when the service stalls", async () => {
     await using sessions = client({ timeoutMs: 400 });
     proxy.plan(() => ({ kind: "stall" }));
