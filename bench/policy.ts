@@ -40,6 +40,7 @@ import {
   GetSessionResponseSchema,
   SessionsService,
 } from "../gen/contextiq/sessions/v1/sessions_pb.js";
+import { createServiceInterceptors } from "../src/client/create-transport.js";
 import { resolveOptions } from "../src/client/resolve-options.js";
 import { createCircuitBreaker } from "../src/policy/circuit-breaker.js";
 import { currentDeadline, withDeadline } from "../src/policy/deadline-context.js";
@@ -92,25 +93,9 @@ function observability(options: Parameters<typeof createObservability>[0]) {
   return interceptors;
 }
 
-/** The chain `createServiceTransport` (src/client/create-transport.ts) builds from `defaults`. */
+/** The chain the facade builds from `defaults` (the same function `createServiceTransport` calls). */
 function facadeChain(): Interceptor[] {
-  const obs = createObservability({ transport: defaults.transport, openTelemetry: true });
-  const breaker = defaults.circuitBreaker && createCircuitBreaker(defaults.circuitBreaker);
-  const budget = defaults.retryBudget && new RetryBudget(defaults.retryBudget);
-  return [
-    ...(obs ? [obs.call] : []),
-    // authHeaders, which with no credentials configured only passes the call on.
-    (next) => (req) => next(req),
-    ...(defaults.readCache ? [createReadCache(defaults.readCache)] : []),
-    createRetryInterceptor({
-      ...retryOptions,
-      budget,
-      attemptSignals: defaults.transport !== "grpc",
-    }),
-    ...(obs ? [obs.attempt] : []),
-    ...(defaults.hedging ? [createHedgingInterceptor(defaults.hedging)] : []),
-    ...(breaker ? [breaker] : []),
-  ];
+  return createServiceInterceptors(defaults, {});
 }
 
 const contextManager = new AsyncLocalStorageContextManager();

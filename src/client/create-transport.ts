@@ -29,39 +29,9 @@ export function createServiceTransport(
     "interceptors" | "onRetry" | "onGiveUp" | "onCall" | "openTelemetry"
   >,
 ): LeasedTransport {
-  const breaker = resolved.circuitBreaker && createCircuitBreaker(resolved.circuitBreaker);
-  const observability = createObservability({
-    transport: resolved.transport,
-    onCall: options.onCall,
-    openTelemetry: options.openTelemetry ?? true,
-  });
-  const interceptors: Interceptor[] = [
-    // Outermost: one span, one onCall event and one duration per logical call.
-    ...(observability ? [observability.call] : []),
-    authHeaders(resolved),
-    // Outermost after auth: a cache hit costs no attempt.
-    ...(resolved.readCache ? [createReadCache(resolved.readCache)] : []),
-    createRetryInterceptor({
-      maxRetries: resolved.maxRetries,
-      retryDelayMs: resolved.retryDelayMs,
-      maxRetryDelayMs: resolved.maxRetryDelayMs,
-      onRetry: options.onRetry,
-      onGiveUp: options.onGiveUp,
-      budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
-      // The HTTP/2 gRPC transport frees a failed attempt's stream by itself.
-      attemptSignals: resolved.transport !== "grpc",
-    }),
-    // Inside the retries: an event, a trace context and a count per attempt.
-    ...(observability ? [observability.attempt] : []),
-    // Inside the retries: a hedged pair of attempts is retried as one.
-    ...(resolved.hedging ? [createHedgingInterceptor(resolved.hedging)] : []),
-    // Inside the retries: every attempt counts, and an open circuit ends the call at once.
-    ...(breaker ? [breaker] : []),
-    ...(options.interceptors ?? []),
-  ];
   const common = {
     baseUrl: resolved.baseUrl,
-    interceptors,
+    interceptors: createServiceInterceptors(resolved, options),
     defaultTimeoutMs: resolved.timeoutMs,
   };
   const origin = new URL(resolved.baseUrl).origin;
@@ -92,6 +62,49 @@ export function createServiceTransport(
     }),
     release: session.release,
   };
+}
+
+/**
+ * The facade's interceptors for `resolved`, outermost first: observability of the call, auth,
+ * the read cache, retries, and inside them what each attempt needs, then the caller's own.
+ */
+export function createServiceInterceptors(
+  resolved: ResolvedOptions,
+  options: Pick<
+    ClientOptions,
+    "interceptors" | "onRetry" | "onGiveUp" | "onCall" | "openTelemetry"
+  >,
+): Interceptor[] {
+  const breaker = resolved.circuitBreaker && createCircuitBreaker(resolved.circuitBreaker);
+  const observability = createObservability({
+    transport: resolved.transport,
+    onCall: options.onCall,
+    openTelemetry: options.openTelemetry ?? true,
+  });
+  return [
+    // Outermost: one span, one onCall event and one duration per logical call.
+    ...(observability ? [observability.call] : []),
+    authHeaders(resolved),
+    // Outermost after auth: a cache hit costs no attempt.
+    ...(resolved.readCache ? [createReadCache(resolved.readCache)] : []),
+    createRetryInterceptor({
+      maxRetries: resolved.maxRetries,
+      retryDelayMs: resolved.retryDelayMs,
+      maxRetryDelayMs: resolved.maxRetryDelayMs,
+      onRetry: options.onRetry,
+      onGiveUp: options.onGiveUp,
+      budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
+      // The HTTP/2 gRPC transport frees a failed attempt's stream by itself.
+      attemptSignals: resolved.transport !== "grpc",
+    }),
+    // Inside the retries: an event, a trace context and a count per attempt.
+    ...(observability ? [observability.attempt] : []),
+    // Inside the retries: a hedged pair of attempts is retried as one.
+    ...(resolved.hedging ? [createHedgingInterceptor(resolved.hedging)] : []),
+    // Inside the retries: every attempt counts, and an open circuit ends the call at once.
+    ...(breaker ? [breaker] : []),
+    ...(options.interceptors ?? []),
+  ];
 }
 
 /** Adds the configured credentials to every call that does not carry its own. */
