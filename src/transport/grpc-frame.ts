@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** Bytes of a gRPC message prefix: one flags byte, then the length as a big-endian uint32. */
-const prefixBytes = 5;
+export const prefixBytes = 5;
 /** The prefix flag of a compressed message. This transport asks for none, so it accepts none. */
 const compressedFlag = 0b1;
 

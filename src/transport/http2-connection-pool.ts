@@ -79,7 +79,10 @@ export class Http2ConnectionPool {
    * Throws when the pool is closed.
    */
   acquire(): PooledConnection {
-    if (this.closed) throw new Error(`the HTTP/2 connections to ${this.origin} are closed`);
+    if (this.closed)
+      throw new Error(
+        `the HTTP/2 connections to ${this.origin} are closed: make a new transport (or pool) to call it`,
+      );
     let best: Connection | undefined;
     for (const c of this.connections) {
       if (!c.usable || c.session.destroyed || c.session.closed) continue;

@@ -20,7 +20,7 @@ import {
 } from "@connectrpc/connect";
 import { grpcTimeoutValue } from "../policy/deadline-header.js";
 import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
-import { decodeUnaryGrpcBody, encodeGrpcFrame } from "./grpc-frame.js";
+import { decodeUnaryGrpcBody, encodeGrpcFrame, prefixBytes } from "./grpc-frame.js";
 import {
   type BrokenStream,
   errorFromBrokenStream,
@@ -239,7 +239,7 @@ function sendUnary(
     });
     stream.on("data", (chunk: Buffer) => {
       received += chunk.byteLength;
-      if (received > target.readMaxBytes + 5) {
+      if (received > target.readMaxBytes + prefixBytes) {
         fail(
           new ConnectError(
             `response message larger than readMaxBytes (${target.readMaxBytes})`,

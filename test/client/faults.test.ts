@@ -1,6 +1,5 @@
 // The clients' retries, deadlines and errors under injected faults, with the attempts counted at
 // a proxy between the client and the real services, over every transport.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type ClientOptions,
@@ -14,6 +13,7 @@ import {
 import { readTimeoutMs } from "../../src/policy/deadline-header.js";
 import { type RunningServices, startServices } from "../../src/server/index.js";
 import { clientTransports } from "../support/client-transports.js";
+import { closedPort } from "../support/closed-port.js";
 import { rejection } from "../support/errors.js";
 import { type Fault, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 
@@ -296,12 +296,3 @@ describe.each(transports)("retries over %s", (_, transport, unavailable) => {
     expect(retries).toHaveLength(2);
   });
 });
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

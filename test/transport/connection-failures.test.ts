@@ -2,11 +2,11 @@
 // with a cause the retry policy (failureKind) can tell apart: "refused" when the server never saw
 // the request, "reset" when it may have. A server that comes back is reached again.
 import { constants } from "node:http2";
-import { createServer } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { failureKind } from "../../src/policy/transient.js";
 import { startServices } from "../../src/server/index.js";
+import { closedPort } from "../support/closed-port.js";
 import { rejection } from "../support/errors.js";
 import { settle, unknownId, useTransportFixtures } from "./fixtures.js";
 import type { PeerHandler } from "./grpc-peer.js";
@@ -18,15 +18,6 @@ function causeCodes(error: unknown): unknown[] {
   const codes: unknown[] = [];
   for (let e = error; e instanceof Error; e = e.cause) codes.push((e as { code?: unknown }).code);
   return codes;
-}
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function refusedCall() {
