@@ -2,7 +2,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Memory, MemoryRevision } from "../../../gen/contextiq/memory/v1/memory_pb.js";
 import type { Event, Session } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import type { Cursor } from "../page-token.js";
-import type { RequestKey } from "./sqlite/request-log.js";
+import type { RequestKey } from "./request-log.js";
 
 export type { RequestKey };
 

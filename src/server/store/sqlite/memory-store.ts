@@ -1,14 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import {
-  type Memory,
-  type MemoryRevision,
-  MemoryRevisionSchema,
-  MemorySchema,
-} from "../../../../gen/contextiq/memory/v1/memory_pb.js";
+import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
 import { norm, rankBySimilarity } from "../../memory/similarity.js";
+import { msOf } from "../codec.js";
+import {
+  changesAnything,
+  toMemory as fromRow,
+  memoryCodec,
+  type RevisionRow,
+  type MemoryRow as Row,
+  revisionsKept,
+  toRevision,
+} from "../memory-rows.js";
+import { paged } from "../paging.js";
+import { scopeFilter } from "../scope-filter.js";
 import type {
   Listed,
   MemoryChanges,
@@ -18,13 +23,8 @@ import type {
   RequestKey,
 } from "../store.js";
 import { commonSchema } from "./database.js";
-import { paged } from "./paging.js";
 import { oncePerRequestId } from "./request-log.js";
-import { scopeFilter } from "./scope-filter.js";
-import { binaryCodec, msOf, SqliteStore } from "./sqlite-store.js";
-
-/** Revisions kept per memory; older ones are pruned, their numbers never reused. */
-export const revisionsKept = 50;
+import { SqliteStore } from "./sqlite-store.js";
 
 const migrations = [
   `${commonSchema}
@@ -70,73 +70,10 @@ const migrations = [
   `,
 ];
 
-interface MemoryRow {
-  seq: number;
-  id: string;
-  scope: string;
-  fact: string;
-  topic: string;
-  embedding: Buffer | null;
-  dimensions: number;
-  norm: number;
-  confidence: number;
-  importance: number;
-  access_count: number;
-  last_accessed_at: number | null;
-  source_type: number;
-  source_id: string;
-  expires_at: number;
-  deleted_at: number | null;
-  deletion_reason: string;
-  created_at: number;
-  updated_at: number;
-  last_revision: number;
-}
-
-interface RevisionRow {
-  id: string;
-  memory_id: string;
-  revision_number: number;
-  previous_fact: string;
-  new_fact: string;
-  change_reason: string;
-  created_at: number;
-}
-
-const optionalTime = (name: string, value: number | null) =>
-  value === null ? {} : { [name]: timestampFromMs(value) };
+type MemoryRow = Row<Buffer>;
 
 function toMemory(row: MemoryRow): Memory {
-  return create(MemorySchema, {
-    id: row.id,
-    scope: JSON.parse(row.scope) as Record<string, string>,
-    fact: row.fact,
-    topic: row.topic,
-    embedding: row.embedding ? decodeEmbedding(row.embedding) : [],
-    confidence: row.confidence,
-    importance: row.importance,
-    accessCount: BigInt(row.access_count),
-    ...optionalTime("lastAccessedAt", row.last_accessed_at),
-    sourceType: row.source_type,
-    sourceId: row.source_id,
-    expiresAt: timestampFromMs(row.expires_at),
-    ...optionalTime("deletedAt", row.deleted_at),
-    deletionReason: row.deletion_reason,
-    createdAt: timestampFromMs(row.created_at),
-    updatedAt: timestampFromMs(row.updated_at),
-  });
-}
-
-function toRevision(row: RevisionRow): MemoryRevision {
-  return create(MemoryRevisionSchema, {
-    id: row.id,
-    memoryId: row.memory_id,
-    revisionNumber: row.revision_number,
-    previousFact: row.previous_fact,
-    newFact: row.new_fact,
-    changeReason: row.change_reason,
-    createdAt: timestampFromMs(row.created_at),
-  });
+  return fromRow(row, row.embedding ? decodeEmbedding(row.embedding) : []);
 }
 
 /** Embeddings are stored as little-endian float32, the precision the contract's `float` carries. */
@@ -158,8 +95,6 @@ function floats(blob: Buffer): Float32Array {
   const aligned = blob.byteOffset % 4 === 0 ? blob : new Uint8Array(blob);
   return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
-
-const memoryCodec = binaryCodec(MemorySchema);
 
 /** The SQL condition "this memory is live at ?". */
 const live = "m.deleted_at IS NULL AND m.expires_at > ?";
@@ -273,10 +208,7 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
       const row = this.liveRow(id, now);
       if (!row) throw notFound("memory", id);
       const current = toMemory(row);
-      const changed = (Object.keys(changes) as (keyof MemoryChanges)[]).filter(
-        (field) => !sameValue(current[field], changes[field]),
-      );
-      if (changed.length === 0) return current;
+      if (!changesAnything(current, changes)) return current;
       const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
       const revision = factChanged ? row.last_revision + 1 : row.last_revision;
       this.sql(
@@ -386,11 +318,4 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     );
     for (const id of ids) update.run(now, id);
   }
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((x, i) => Math.fround(x) === Math.fround(b[i]));
-  }
-  return a === b;
 }

@@ -1,17 +1,10 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { Statement } from "better-sqlite3";
-
-/** How long the result of a create is kept for its request_id: the contract promises 24 hours. */
-export const requestRetentionMs = 24 * 60 * 60 * 1000;
-
-/**
- * A create's request_id and the fingerprint of its content (method and fields, request_id
- * excluded), from the service layer.
- */
-export interface RequestKey {
-  readonly requestId: string;
-  readonly fingerprint: string;
-}
+import {
+  type RequestKey,
+  type ResultCodec,
+  repeatedResult,
+  requestRetentionMs,
+} from "../request-log.js";
 
 /**
  * Runs `create` at most once per request_id (AIP-155). Must be called inside a write transaction,
@@ -23,7 +16,7 @@ export function oncePerRequestId<T>(
   sql: (text: string) => Statement,
   key: RequestKey | undefined,
   now: number,
-  codec: { encode(value: T): Uint8Array; decode(bytes: Uint8Array): T },
+  codec: ResultCodec<T>,
   create: () => T,
 ): T {
   if (key === undefined) return create();
@@ -32,15 +25,7 @@ export function oncePerRequestId<T>(
   ).get(key.requestId, now - requestRetentionMs) as
     | { fingerprint: string; response: Buffer }
     | undefined;
-  if (prior) {
-    if (prior.fingerprint !== key.fingerprint) {
-      throw new ConnectError(
-        `request_id ${key.requestId} was already used for a request with different content: use a new request_id for a new request`,
-        Code.AlreadyExists,
-      );
-    }
-    return codec.decode(prior.response);
-  }
+  if (prior) return repeatedResult(key, prior, codec);
   const value = create();
   sql("DELETE FROM requests WHERE created_at <= ?").run(now - requestRetentionMs);
   sql(

@@ -1,19 +1,22 @@
-import { create, type JsonObject } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import {
-  type Event,
-  EventSchema,
-  type Session,
-  SessionSchema,
-} from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { notFound } from "../../errors.js";
-import { expiresAtMs, inactiveError } from "../../sessions/lifecycle.js";
+import { inactiveError } from "../../sessions/lifecycle.js";
+import { msOf } from "../codec.js";
+import { paged } from "../paging.js";
+import { scopeFilter } from "../scope-filter.js";
+import {
+  type EventRow,
+  eventCodec,
+  type SessionRow,
+  sessionCodec,
+  toEvent,
+  toSession,
+} from "../session-rows.js";
 import type { Listed, PageRequest, RequestKey, SessionsStore } from "../store.js";
 import { commonSchema } from "./database.js";
-import { paged } from "./paging.js";
 import { oncePerRequestId } from "./request-log.js";
-import { scopeFilter } from "./scope-filter.js";
-import { binaryCodec, msOf, SqliteStore } from "./sqlite-store.js";
+import { SqliteStore } from "./sqlite-store.js";
 
 const migrations = [
   `${commonSchema}
@@ -54,66 +57,6 @@ const migrations = [
   CREATE INDEX events_by_session ON events (session_id, seq);
   `,
 ];
-
-interface SessionRow {
-  id: string;
-  scope: string;
-  title: string;
-  description: string;
-  state: string;
-  started_at: number;
-  last_activity_at: number;
-  ended_at: number | null;
-  ttl_seconds: number;
-  event_count: number;
-  total_input_tokens: number;
-  total_output_tokens: number;
-  deleted_at: number | null;
-}
-
-interface EventRow {
-  seq: number;
-  id: string;
-  session_id: string;
-  event_type: string;
-  data: string;
-  input_tokens: number;
-  output_tokens: number;
-  timestamp: number;
-}
-
-function toSession(row: SessionRow): Session {
-  return create(SessionSchema, {
-    id: row.id,
-    scope: JSON.parse(row.scope) as Record<string, string>,
-    title: row.title,
-    description: row.description,
-    state: JSON.parse(row.state) as JsonObject,
-    startedAt: timestampFromMs(row.started_at),
-    lastActivityAt: timestampFromMs(row.last_activity_at),
-    ...(row.ended_at === null ? {} : { endedAt: timestampFromMs(row.ended_at) }),
-    ttlSeconds: row.ttl_seconds,
-    expiresAt: timestampFromMs(expiresAtMs(row.last_activity_at, row.ttl_seconds)),
-    eventCount: row.event_count,
-    totalInputTokens: BigInt(row.total_input_tokens),
-    totalOutputTokens: BigInt(row.total_output_tokens),
-  });
-}
-
-function toEvent(row: EventRow): Event {
-  return create(EventSchema, {
-    id: row.id,
-    sessionId: row.session_id,
-    eventType: row.event_type,
-    data: JSON.parse(row.data) as JsonObject,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    timestamp: timestampFromMs(row.timestamp),
-  });
-}
-
-const sessionCodec = binaryCodec(SessionSchema);
-const eventCodec = binaryCodec(EventSchema);
 
 /**
  * The Sessions store on SQLite (better-sqlite3): a file, or ":memory:". Every method runs one

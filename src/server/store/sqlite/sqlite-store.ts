@@ -1,5 +1,3 @@
-import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Statement } from "better-sqlite3";
 import type { StoreBase } from "../store.js";
 import { type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
@@ -38,17 +36,4 @@ export abstract class SqliteStore implements StoreBase {
   protected read<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
-}
-
-/** A Timestamp as ms since the epoch, 0 when unset. */
-export function msOf(timestamp: Timestamp | undefined): number {
-  return timestamp ? timestampMs(timestamp) : 0;
-}
-
-/** Encodes and decodes messages of `schema` as protobuf binary, for the request log. */
-export function binaryCodec<Desc extends DescMessage>(schema: Desc) {
-  return {
-    encode: (message: MessageShape<Desc>) => toBinary(schema, message),
-    decode: (bytes: Uint8Array) => fromBinary(schema, bytes),
-  };
 }

@@ -1,4 +1,4 @@
-import type { Listed } from "../store.js";
+import type { Listed } from "./store.js";
 
 /** Cuts the `limit + 1` rows a query fetched into a page, with a cursor when more remain. */
 export function paged<T>(

@@ -1,0 +1,109 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  type Memory,
+  type MemoryRevision,
+  MemoryRevisionSchema,
+  MemorySchema,
+} from "../../../gen/contextiq/memory/v1/memory_pb.js";
+import { binaryCodec } from "./codec.js";
+import type { MemoryChanges } from "./store.js";
+
+// The Memory store's rows, as every engine returns them: times and counters as numbers, scope as
+// JSON text. Only the embedding's form depends on the engine.
+
+/** Revisions kept per memory; older ones are pruned, their numbers never reused. */
+export const revisionsKept = 50;
+
+/** A row of `memories`, its embedding in the engine's own form (null when there is none). */
+export interface MemoryRow<Embedding> {
+  seq: number;
+  id: string;
+  scope: string;
+  fact: string;
+  topic: string;
+  embedding: Embedding | null;
+  dimensions: number;
+  norm: number;
+  confidence: number;
+  importance: number;
+  access_count: number;
+  last_accessed_at: number | null;
+  source_type: number;
+  source_id: string;
+  expires_at: number;
+  deleted_at: number | null;
+  deletion_reason: string;
+  created_at: number;
+  updated_at: number;
+  last_revision: number;
+}
+
+/** A row of `revisions`. */
+export interface RevisionRow {
+  id: string;
+  memory_id: string;
+  revision_number: number;
+  previous_fact: string;
+  new_fact: string;
+  change_reason: string;
+  created_at: number;
+}
+
+const optionalTime = (name: string, value: number | null) =>
+  value === null ? {} : { [name]: timestampFromMs(value) };
+
+/** The Memory a row holds, given its embedding decoded. */
+export function toMemory(row: MemoryRow<unknown>, embedding: number[]): Memory {
+  return create(MemorySchema, {
+    id: row.id,
+    scope: JSON.parse(row.scope) as Record<string, string>,
+    fact: row.fact,
+    topic: row.topic,
+    embedding,
+    confidence: row.confidence,
+    importance: row.importance,
+    accessCount: BigInt(row.access_count),
+    ...optionalTime("lastAccessedAt", row.last_accessed_at),
+    sourceType: row.source_type,
+    sourceId: row.source_id,
+    expiresAt: timestampFromMs(row.expires_at),
+    ...optionalTime("deletedAt", row.deleted_at),
+    deletionReason: row.deletion_reason,
+    createdAt: timestampFromMs(row.created_at),
+    updatedAt: timestampFromMs(row.updated_at),
+  });
+}
+
+/** The MemoryRevision a row holds. */
+export function toRevision(row: RevisionRow): MemoryRevision {
+  return create(MemoryRevisionSchema, {
+    id: row.id,
+    memoryId: row.memory_id,
+    revisionNumber: row.revision_number,
+    previousFact: row.previous_fact,
+    newFact: row.new_fact,
+    changeReason: row.change_reason,
+    createdAt: timestampFromMs(row.created_at),
+  });
+}
+
+/** Memory as stored in the request log. */
+export const memoryCodec = binaryCodec(MemorySchema);
+
+/**
+ * Whether `changes` change anything in `current`. Embeddings compare at float32 precision, the
+ * precision they are stored at, so re-sending a memory as read back changes nothing.
+ */
+export function changesAnything(current: Memory, changes: MemoryChanges): boolean {
+  return (Object.keys(changes) as (keyof MemoryChanges)[]).some(
+    (field) => !sameValue(current[field], changes[field]),
+  );
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => Math.fround(x) === Math.fround(b[i]));
+  }
+  return a === b;
+}
