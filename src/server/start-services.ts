@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
@@ -7,9 +6,8 @@ import { logUnexpectedErrors } from "./log-unexpected-errors.js";
 import { createMemoryService } from "./memory/memory-service.js";
 import { type RunningServer, serve } from "./serve/index.js";
 import { createSessionsService } from "./sessions/sessions-service.js";
-import { SqliteMemoryStore } from "./store/sqlite/memory-store.js";
-import { SqliteSessionsStore } from "./store/sqlite/sessions-store.js";
-import type { StoreBase } from "./store/store.js";
+import { openStores } from "./store/open-stores.js";
+import type { PostgresOptions } from "./store/postgres/connection.js";
 
 /** Options of {@link startServices}. */
 export interface StartServicesOptions {
@@ -18,6 +16,12 @@ export interface StartServicesOptions {
    * none: each service keeps its data in memory, gone when it closes.
    */
   dataDir?: string;
+  /**
+   * Keep the data in PostgreSQL instead of SQLite (`DATABASE_URL` for `contextiq serve`). Any
+   * number of servers may share one database: they are replicas of the same services. Tables are
+   * created or migrated at start. Not together with `dataDir`.
+   */
+  database?: PostgresOptions;
   /** Host both services listen on. Defaults to "127.0.0.1". */
   host?: string;
   /** Port of the Sessions service. Defaults to 0, an ephemeral port. */
@@ -41,13 +45,16 @@ export interface RunningServices extends AsyncDisposable {
   readonly sessionsUrl: string;
   /** Base URL of the Memory service, e.g. "http://127.0.0.1:8002". */
   readonly memoryUrl: string;
+  /** Where the data is, e.g. "/var/lib/contextiq (SQLite)"; never shows a password. */
+  readonly storage: string;
   /** Stops accepting calls, drains the ones in flight, closes the stores. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /**
  * Starts the Sessions and the Memory service, each on its own port, serving Connect (JSON and
- * binary), gRPC and gRPC-Web over HTTP/1.1 and cleartext HTTP/2, on SQLite stores.
+ * binary), gRPC and gRPC-Web over HTTP/1.1 and cleartext HTTP/2, on SQLite (the default) or
+ * PostgreSQL stores.
  *
  * ```ts
  * await using services = await startServices();
@@ -55,17 +62,17 @@ export interface RunningServices extends AsyncDisposable {
  * ```
  */
 export async function startServices(options: StartServicesOptions = {}): Promise<RunningServices> {
-  const { dataDir, now } = options;
-  const sessionsStore = new SqliteSessionsStore(
-    dataDir ? join(dataDir, "sessions.db") : ":memory:",
-  );
-  const memoryStore = new SqliteMemoryStore(dataDir ? join(dataDir, "memory.db") : ":memory:");
+  const { dataDir, database, now } = options;
+  if (dataDir !== undefined && database !== undefined) {
+    throw new Error("startServices: give dataDir (SQLite) or database (PostgreSQL), not both");
+  }
+  const stores = await openStores(database ? { postgres: database } : { dataDir });
+  const { sessions: sessionsStore, memory: memoryStore } = stores;
   const clock = now ? { now } : {};
   const servers: RunningServer[] = [];
-  const stores: StoreBase[] = [sessionsStore, memoryStore];
   const close = async () => {
     await Promise.all(servers.map((s) => s.close()));
-    await Promise.all(stores.map((s) => s.close()));
+    await Promise.all([sessionsStore.close(), memoryStore.close()]);
   };
   try {
     const common = {
@@ -108,6 +115,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
   return {
     sessionsUrl: sessionsServer.url,
     memoryUrl: memoryServer.url,
+    storage: stores.description,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -5,6 +5,7 @@ import { afterAll, beforeAll } from "vitest";
 import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { type RunningServices, startServices } from "../../src/server/index.js";
+import type { TestStore } from "./stores.js";
 import type { TestTransport } from "./transports.js";
 
 /** The services of this test file and a clock for them that only moves forward. */
@@ -14,12 +15,25 @@ export interface ServicesFixture {
   advance(ms: number): void;
 }
 
-/** Starts both services before the file's tests and closes them after. */
-export function useServices(options: { apiKeys?: string[] } = {}): () => ServicesFixture {
+/**
+ * Starts both services before the file's (or the describe block's) tests and closes them after,
+ * on `store` (fresh storage, removed afterwards) or in-memory SQLite.
+ */
+export function useServices(
+  options: { apiKeys?: string[]; store?: TestStore } = {},
+): () => ServicesFixture {
   let fixture: ServicesFixture | undefined;
+  let drop = async () => {};
   beforeAll(async () => {
     let offset = 0;
-    const services = await startServices({ ...options, now: () => Date.now() + offset });
+    const { store, ...rest } = options;
+    const provisioned = await store?.provision();
+    if (provisioned) drop = provisioned.drop;
+    const services = await startServices({
+      ...rest,
+      ...provisioned?.options,
+      now: () => Date.now() + offset,
+    });
     fixture = {
       services,
       advance: (ms) => {
@@ -29,6 +43,7 @@ export function useServices(options: { apiKeys?: string[] } = {}): () => Service
   });
   afterAll(async () => {
     await fixture?.services.close();
+    await drop();
   });
   return () => {
     if (!fixture) throw new Error("services are not started yet");

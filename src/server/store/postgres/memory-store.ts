@@ -1,0 +1,415 @@
+import { randomUUID } from "node:crypto";
+import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
+import { notFound } from "../../errors.js";
+import { norm, rankBySimilarity } from "../../memory/similarity.js";
+import { msOf } from "../codec.js";
+import {
+  changesAnything,
+  toMemory as fromRow,
+  memoryCodec,
+  type RevisionRow,
+  type MemoryRow as Row,
+  revisionsKept,
+  toRevision,
+} from "../memory-rows.js";
+import { paged } from "../paging.js";
+import { scopeFilter } from "../scope-filter.js";
+import type {
+  Listed,
+  MemoryChanges,
+  MemoryQuery,
+  MemoryStore,
+  PageRequest,
+  RequestKey,
+} from "../store.js";
+import type { PostgresOptions } from "./connection.js";
+import type { Sql } from "./database.js";
+import { type OpenedDatabase, openDatabase, PostgresStore } from "./postgres-store.js";
+import { oncePerRequestId, requestLogTable } from "./request-log.js";
+import { pgvectorSchema } from "./vector-search.js";
+
+// Column for column the SQLite schema. Embeddings are real[] (float32, the contract's precision),
+// which pgvector casts to its vector type when it ranks, so the tables are the same with or
+// without the extension and it can be installed later.
+const migrations = [
+  `
+  CREATE TABLE memories (
+    seq              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id               text NOT NULL UNIQUE,
+    scope            json NOT NULL,
+    fact             text NOT NULL,
+    topic            text NOT NULL,
+    embedding        real[],
+    dimensions       integer NOT NULL,
+    norm             double precision NOT NULL,
+    confidence       double precision NOT NULL,
+    importance       double precision NOT NULL,
+    access_count     bigint NOT NULL DEFAULT 0,
+    last_accessed_at bigint,
+    source_type      integer NOT NULL,
+    source_id        text NOT NULL,
+    expires_at       bigint NOT NULL,
+    deleted_at       bigint,
+    deletion_reason  text NOT NULL DEFAULT '',
+    created_at       bigint NOT NULL,
+    updated_at       bigint NOT NULL,
+    last_revision    integer NOT NULL DEFAULT 0
+  );
+  CREATE TABLE memories_scope (
+    owner bigint NOT NULL REFERENCES memories (seq) ON DELETE CASCADE,
+    key   text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (key, value, owner)
+  );
+  CREATE INDEX memories_scope_by_owner ON memories_scope (owner);
+  CREATE TABLE revisions (
+    id              text PRIMARY KEY,
+    memory_id       text NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    revision_number integer NOT NULL,
+    previous_fact   text NOT NULL,
+    new_fact        text NOT NULL,
+    change_reason   text NOT NULL,
+    created_at      bigint NOT NULL,
+    UNIQUE (memory_id, revision_number)
+  );
+  ${requestLogTable("memory_requests")}
+  `,
+];
+
+type MemoryRow = Row<number[]>;
+
+const toMemory = (row: MemoryRow): Memory => fromRow(row, row.embedding ?? []);
+
+/** The SQL condition "this memory is live at ?". */
+const live = "m.deleted_at IS NULL AND m.expires_at > ?";
+
+/** Candidates an exact search reads per round trip when it ranks in this process. */
+const exactSearchBatch = 500;
+
+/**
+ * The Memory store on PostgreSQL (pg), for several replicas on one database. A write locks the
+ * rows it changes, in id order, so counters add up and concurrent writers cannot deadlock.
+ * SearchMemories ranks with pgvector when it is there (see PostgresOptions.vectorSearch).
+ */
+export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
+  /** Where pgvector lives (quoted), or undefined when searches rank in this process. */
+  readonly vectorSchema: string | undefined;
+
+  /** Connects, creates or migrates the tables, and finds pgvector. */
+  static async open(options: PostgresOptions): Promise<PostgresMemoryStore> {
+    return new PostgresMemoryStore(
+      await openDatabase(options, "memory", migrations, (client) =>
+        pgvectorSchema(client, options.vectorSearch ?? "auto"),
+      ),
+    );
+  }
+
+  private constructor(opened: OpenedDatabase<string | undefined>) {
+    super(opened);
+    this.vectorSchema = opened.extra;
+  }
+
+  createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
+    return this.db.write((sql) =>
+      oncePerRequestId(sql, "memory_requests", key, now, memoryCodec, async () => {
+        const row = (await sql.one<MemoryRow>(
+          `INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
+               importance, source_type, source_id, expires_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          memory.id,
+          JSON.stringify(memory.scope),
+          memory.fact,
+          memory.topic,
+          memory.embedding.length === 0 ? null : memory.embedding,
+          memory.embedding.length,
+          norm(Float32Array.from(memory.embedding)),
+          memory.confidence,
+          memory.importance,
+          memory.sourceType,
+          memory.sourceId,
+          msOf(memory.expiresAt),
+          msOf(memory.createdAt),
+          msOf(memory.updatedAt),
+        )) as MemoryRow;
+        const entries = Object.entries(memory.scope);
+        await sql.run(
+          `INSERT INTO memories_scope (owner, key, value)
+             SELECT ?, k, v FROM unnest(?::text[], ?::text[]) AS e (k, v)`,
+          row.seq,
+          entries.map(([k]) => k),
+          entries.map(([, v]) => v),
+        );
+        return toMemory(row);
+      }),
+    );
+  }
+
+  readMemories(ids: readonly string[], now: number) {
+    return this.db.write(async (sql) => {
+      const found = new Set((await lockLive(sql, ids, now)).map((row) => row.id));
+      const missing = ids.find((id) => !found.has(id));
+      if (missing !== undefined) throw notFound("memory", missing);
+      const touched = await touch(sql, ids, now);
+      return ids.map((id) => toMemory(touched.get(id) as MemoryRow));
+    });
+  }
+
+  listMemories(
+    query: MemoryQuery & { includeDeleted: boolean },
+    now: number,
+    page: PageRequest,
+  ): Promise<Listed<Memory>> {
+    const { where, params } = filter(query, query.includeDeleted ? undefined : now);
+    return this.db.read(async (sql) => {
+      const { total } = (await sql.one<{ total: number }>(
+        `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
+        ...params,
+      )) as { total: number };
+      const after = page.after?.[0];
+      const rows = await sql.all<MemoryRow>(
+        `SELECT m.* FROM memories m WHERE ${[...where, ...(after === undefined ? [] : ["m.seq < ?"])].join(" AND ")}
+           ORDER BY m.seq DESC LIMIT ?`,
+        ...params,
+        ...(after === undefined ? [] : [after]),
+        page.limit + 1,
+      );
+      const seqs = new Map(rows.map((r) => [r.id, r.seq]));
+      return paged(rows.map(toMemory), page.limit, total, (m) => [seqs.get(m.id) ?? 0]);
+    });
+  }
+
+  searchMemories(
+    query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
+    now: number,
+  ) {
+    const { where, params } = filter(query, now);
+    where.push("m.dimensions = ?", "m.confidence >= ?", "m.norm > 0");
+    params.push(query.embedding.length, query.minConfidence);
+    return this.db.write(async (sql) => {
+      const ranked =
+        this.vectorSchema === undefined
+          ? await rankHere(sql, where, params, query.embedding, query.limit)
+          : await rankInDatabase(sql, this.vectorSchema, where, params, query);
+      // A winner deleted by another replica since it was ranked is left out.
+      const ids = ranked.map((r) => r.id);
+      const stillLive = new Set((await lockLive(sql, ids, now)).map((row) => row.id));
+      const touched = await touch(
+        sql,
+        ids.filter((id) => stillLive.has(id)),
+        now,
+      );
+      return ranked.flatMap(({ id, similarityScore }) => {
+        const row = touched.get(id);
+        return row ? [{ memory: toMemory(row), similarityScore }] : [];
+      });
+    });
+  }
+
+  updateMemory(id: string, changes: MemoryChanges, changeReason: string, now: number) {
+    return this.db.write(async (sql) => {
+      const [row] = await lockLive(sql, [id], now);
+      if (!row) throw notFound("memory", id);
+      const current = toMemory(row);
+      if (!changesAnything(current, changes)) return current;
+      const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
+      const revision = factChanged ? row.last_revision + 1 : row.last_revision;
+      const embedding = changes.embedding ?? row.embedding ?? [];
+      const updated = (await sql.one<MemoryRow>(
+        `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, norm = ?,
+             confidence = ?, importance = ?, updated_at = ?, last_revision = ?
+           WHERE id = ? RETURNING *`,
+        changes.fact ?? row.fact,
+        changes.topic ?? row.topic,
+        embedding.length === 0 ? null : embedding,
+        embedding.length,
+        changes.embedding ? norm(Float32Array.from(changes.embedding)) : row.norm,
+        changes.confidence ?? row.confidence,
+        changes.importance ?? row.importance,
+        now,
+        revision,
+        id,
+      )) as MemoryRow;
+      if (factChanged) {
+        await sql.run(
+          `INSERT INTO revisions (id, memory_id, revision_number, previous_fact, new_fact, change_reason, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          randomUUID(),
+          id,
+          revision,
+          row.fact,
+          changes.fact,
+          changeReason,
+          now,
+        );
+        await sql.run(
+          "DELETE FROM revisions WHERE memory_id = ? AND revision_number <= ?",
+          id,
+          revision - revisionsKept,
+        );
+      }
+      return toMemory(updated);
+    });
+  }
+
+  async deleteMemory(id: string, reason: string, now: number) {
+    // One statement: a memory already deleted keeps its first deleted_at and reason.
+    const row = await this.sql.one<MemoryRow>(
+      `UPDATE memories SET
+           deletion_reason = CASE WHEN deleted_at IS NULL THEN ? ELSE deletion_reason END,
+           updated_at = CASE WHEN deleted_at IS NULL THEN ? ELSE updated_at END,
+           deleted_at = COALESCE(deleted_at, ?)
+         WHERE id = ? RETURNING *`,
+      reason,
+      now,
+      now,
+      id,
+    );
+    if (!row) throw notFound("memory", id);
+    return toMemory(row);
+  }
+
+  listRevisions(memoryId: string, now: number, page: PageRequest): Promise<Listed<MemoryRevision>> {
+    return this.db.read(async (sql) => {
+      await liveOrNotFound(sql, memoryId, now);
+      const { total } = (await sql.one<{ total: number }>(
+        "SELECT COUNT(*) AS total FROM revisions WHERE memory_id = ?",
+        memoryId,
+      )) as { total: number };
+      const after = page.after?.[0];
+      const rows = await sql.all<RevisionRow>(
+        `SELECT * FROM revisions WHERE memory_id = ? ${after === undefined ? "" : "AND revision_number < ?"}
+           ORDER BY revision_number DESC LIMIT ?`,
+        memoryId,
+        ...(after === undefined ? [] : [after]),
+        page.limit + 1,
+      );
+      return paged(rows.map(toRevision), page.limit, total, (r) => [r.revisionNumber]);
+    });
+  }
+
+  getRevision(memoryId: string, revisionNumber: number, now: number) {
+    return this.db.read(async (sql) => {
+      await liveOrNotFound(sql, memoryId, now);
+      const row = await sql.one<RevisionRow>(
+        "SELECT * FROM revisions WHERE memory_id = ? AND revision_number = ?",
+        memoryId,
+        revisionNumber,
+      );
+      if (!row) {
+        throw notFound(
+          "revision",
+          String(revisionNumber),
+          `of memory ${memoryId} not found (only the newest ${revisionsKept} are kept)`,
+        );
+      }
+      return toRevision(row);
+    });
+  }
+}
+
+/**
+ * The live memories among `ids`, locked until the transaction ends. Locks are taken in id order,
+ * so two writers of overlapping sets cannot deadlock.
+ */
+function lockLive(sql: Sql, ids: readonly string[], now: number): Promise<MemoryRow[]> {
+  return sql.all<MemoryRow>(
+    `SELECT m.* FROM memories m WHERE m.id = ANY(?::text[]) AND ${live} ORDER BY m.id FOR UPDATE`,
+    [...new Set(ids)],
+    now,
+  );
+}
+
+async function liveOrNotFound(sql: Sql, id: string, now: number): Promise<void> {
+  if (!(await sql.one(`SELECT 1 FROM memories m WHERE m.id = ? AND ${live}`, id, now))) {
+    throw notFound("memory", id);
+  }
+}
+
+/**
+ * Counts an access of each of `ids` (a repeated id counts each time) and returns the rows as they
+ * are after. The caller holds their locks (lockLive), so this takes none out of order.
+ */
+async function touch(
+  sql: Sql,
+  ids: readonly string[],
+  now: number,
+): Promise<Map<string, MemoryRow>> {
+  if (ids.length === 0) return new Map();
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const rows = await sql.all<MemoryRow>(
+    `UPDATE memories m SET access_count = m.access_count + c.n, last_accessed_at = ?
+       FROM unnest(?::text[], ?::int[]) AS c (id, n)
+       WHERE m.id = c.id
+       RETURNING m.*`,
+    now,
+    [...counts.keys()],
+    [...counts.values()],
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** WHERE conditions and parameters for a scope, a topic and, unless undefined, liveness at a time. */
+function filter(query: MemoryQuery, liveAt: number | undefined) {
+  const scope = scopeFilter("memories_scope", "m.seq", query.scope);
+  const where = [...(liveAt === undefined ? [] : [live]), ...scope.conditions];
+  const params: (string | number)[] = [...(liveAt === undefined ? [] : [liveAt]), ...scope.params];
+  if (query.topic) {
+    where.push("m.topic = ?");
+    params.push(query.topic);
+  }
+  if (where.length === 0) where.push("TRUE");
+  return { where, params };
+}
+
+/**
+ * Exact search in the database with pgvector's cosine distance: only the winners travel. The
+ * embedding column is real[], cast per row; ties go to the older memory, as when ranking here.
+ */
+async function rankInDatabase(
+  sql: Sql,
+  vector: string,
+  where: string[],
+  params: unknown[],
+  query: { embedding: readonly number[]; limit: number },
+): Promise<{ id: string; similarityScore: number }[]> {
+  const distance = `m.embedding::${vector}.vector OPERATOR(${vector}.<=>) ?::real[]::${vector}.vector`;
+  const rows = await sql.all<{ id: string; distance: number }>(
+    `SELECT m.id, ${distance} AS distance FROM memories m WHERE ${where.join(" AND ")}
+       ORDER BY 2, m.seq LIMIT ?`,
+    query.embedding,
+    ...params,
+    query.limit,
+  );
+  return rows.map(({ id, distance }) => ({ id, similarityScore: 1 - distance }));
+}
+
+/**
+ * Exact search in this process, as the SQLite store does it, for a database without pgvector:
+ * candidates stream in batches by seq, each scored and let go, so memory stays flat.
+ */
+async function rankHere(
+  sql: Sql,
+  where: string[],
+  params: unknown[],
+  embedding: readonly number[],
+  limit: number,
+): Promise<{ id: string; similarityScore: number }[]> {
+  const best: { id: string; similarityScore: number }[] = [];
+  let after = 0;
+  for (;;) {
+    const rows = await sql.all<{ seq: number; id: string; embedding: number[]; norm: number }>(
+      `SELECT m.seq, m.id, m.embedding, m.norm FROM memories m
+         WHERE ${where.join(" AND ")} AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+      ...params,
+      after,
+      exactSearchBatch,
+    );
+    best.push(...rankBySimilarity(embedding, rows, limit));
+    best.sort((a, b) => b.similarityScore - a.similarityScore);
+    best.length = Math.min(best.length, limit);
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < exactSearchBatch) return best;
+    after = last.seq;
+  }
+}

@@ -1,0 +1,65 @@
+import type { StoreBase } from "../store.js";
+import { connectionPool, type PostgresOptions, schemaOf } from "./connection.js";
+import { PostgresDatabase, type Sql } from "./database.js";
+import { migrate, sharedPageTokenKey } from "./migrations.js";
+
+/** A store's database, opened: migrated, with its page-token key, and whatever `prepare` made. */
+export interface OpenedDatabase<Extra> {
+  readonly database: PostgresDatabase;
+  readonly pageTokenKey: Uint8Array;
+  readonly extra: Extra;
+}
+
+/**
+ * Opens `component`'s tables in the database `options` name: connects, migrates, reads the
+ * shared page-token key, then runs `prepare` on the same connection. A failure closes the pool.
+ */
+export async function openDatabase<Extra>(
+  options: PostgresOptions,
+  component: string,
+  migrations: readonly string[],
+  prepare: (client: import("pg").PoolClient) => Promise<Extra>,
+): Promise<OpenedDatabase<Extra>> {
+  const schema = schemaOf(options);
+  const database = new PostgresDatabase(connectionPool(options, `contextiq-${component}`));
+  try {
+    return await database.session(async (client) => {
+      await migrate(client, schema, component, migrations);
+      const pageTokenKey = await sharedPageTokenKey(client, schema, component);
+      return { database, pageTokenKey, extra: await prepare(client) };
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/**
+ * What the PostgreSQL stores share. Every replica of a service runs on the same tables, so a
+ * method is one transaction that holds row locks on what it reads then changes: replicas never
+ * lose a counter update or write a create twice.
+ */
+export abstract class PostgresStore implements StoreBase {
+  readonly pageTokenKey: Uint8Array;
+  protected readonly db: PostgresDatabase;
+  /** Statements outside a transaction, for reads of one row and writes of one statement. */
+  protected readonly sql: Sql;
+
+  protected constructor(opened: OpenedDatabase<unknown>) {
+    this.db = opened.database;
+    this.sql = opened.database.autocommit;
+    this.pageTokenKey = opened.pageTokenKey;
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.sql.one("SELECT 1 AS ok")) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

@@ -1,0 +1,268 @@
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { notFound } from "../../errors.js";
+import { inactiveError } from "../../sessions/lifecycle.js";
+import { msOf } from "../codec.js";
+import { paged } from "../paging.js";
+import { scopeFilter } from "../scope-filter.js";
+import {
+  type EventRow,
+  eventCodec,
+  type SessionRow,
+  sessionCodec,
+  toEvent,
+  toSession,
+} from "../session-rows.js";
+import type { Listed, PageRequest, RequestKey, SessionsStore } from "../store.js";
+import type { PostgresOptions } from "./connection.js";
+import type { Sql } from "./database.js";
+import { type OpenedDatabase, openDatabase, PostgresStore } from "./postgres-store.js";
+import { oncePerRequestId, requestLogTable } from "./request-log.js";
+
+// Column for column the SQLite schema, in PostgreSQL's types: times as bigint ms, JSON as json.
+const migrations = [
+  `
+  CREATE TABLE sessions (
+    id                  text PRIMARY KEY,
+    scope               json NOT NULL,
+    title               text NOT NULL,
+    description         text NOT NULL,
+    state               json NOT NULL,
+    started_at          bigint NOT NULL,
+    last_activity_at    bigint NOT NULL,
+    ended_at            bigint,
+    ttl_seconds         integer NOT NULL,
+    event_count         integer NOT NULL DEFAULT 0,
+    total_input_tokens  bigint NOT NULL DEFAULT 0,
+    total_output_tokens bigint NOT NULL DEFAULT 0,
+    deleted_at          bigint
+  );
+  CREATE INDEX sessions_by_activity ON sessions (last_activity_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+  CREATE TABLE sessions_scope (
+    owner text NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    key   text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (key, value, owner)
+  );
+  CREATE INDEX sessions_scope_by_owner ON sessions_scope (owner);
+  CREATE TABLE events (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            text NOT NULL UNIQUE,
+    session_id    text NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    event_type    text NOT NULL,
+    data          json NOT NULL,
+    input_tokens  integer NOT NULL,
+    output_tokens integer NOT NULL,
+    timestamp     bigint NOT NULL
+  );
+  CREATE INDEX events_by_session ON events (session_id, seq);
+  ${requestLogTable("sessions_requests")}
+  `,
+];
+
+/** The live session row, or undefined; `FOR UPDATE` when the caller goes on to change it. */
+const liveSession = "SELECT * FROM sessions WHERE id = ? AND deleted_at IS NULL";
+
+/**
+ * The Sessions store on PostgreSQL (pg), for several replicas on one database. Writes to a session
+ * lock its row first, so its events are appended one at a time and its counters add up; a create's
+ * request_id is held by an advisory lock (see oncePerRequestId).
+ */
+export class PostgresSessionsStore extends PostgresStore implements SessionsStore {
+  /** Connects, and creates or migrates the tables. */
+  static async open(options: PostgresOptions): Promise<PostgresSessionsStore> {
+    return new PostgresSessionsStore(
+      await openDatabase(options, "sessions", migrations, async () => undefined),
+    );
+  }
+
+  private constructor(opened: OpenedDatabase<unknown>) {
+    super(opened);
+  }
+
+  createSession(session: Session, key: RequestKey | undefined, now: number) {
+    return this.db.write((sql) =>
+      oncePerRequestId(sql, "sessions_requests", key, now, sessionCodec, async () => {
+        const row = await sql.one<SessionRow>(
+          `INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          session.id,
+          JSON.stringify(session.scope),
+          session.title,
+          session.description,
+          JSON.stringify(session.state ?? {}),
+          msOf(session.startedAt),
+          msOf(session.lastActivityAt),
+          session.ttlSeconds,
+        );
+        const entries = Object.entries(session.scope);
+        await sql.run(
+          `INSERT INTO sessions_scope (owner, key, value)
+             SELECT ?, k, v FROM unnest(?::text[], ?::text[]) AS e (k, v)`,
+          session.id,
+          entries.map(([k]) => k),
+          entries.map(([, v]) => v),
+        );
+        return toSession(row as SessionRow);
+      }),
+    );
+  }
+
+  async getSession(id: string) {
+    const row = await this.sql.one<SessionRow>(liveSession, id);
+    return row && toSession(row);
+  }
+
+  listSessions(
+    query: { scope: Record<string, string>; activeAt?: number | undefined },
+    page: PageRequest,
+  ): Promise<Listed<Session>> {
+    const scope = scopeFilter("sessions_scope", "s.id", query.scope);
+    const where = ["s.deleted_at IS NULL", ...scope.conditions];
+    const params: (string | number)[] = [...scope.params];
+    if (query.activeAt !== undefined) {
+      where.push("s.ended_at IS NULL", "s.last_activity_at + s.ttl_seconds * 1000 > ?");
+      params.push(query.activeAt);
+    }
+    return this.db.read(async (sql) => {
+      const { total } = (await sql.one<{ total: number }>(
+        `SELECT COUNT(*) AS total FROM sessions s WHERE ${where.join(" AND ")}`,
+        ...params,
+      )) as { total: number };
+      const after = page.after === undefined ? [] : ["(s.last_activity_at, s.id) < (?, ?)"];
+      const rows = await sql.all<SessionRow>(
+        `SELECT s.* FROM sessions s WHERE ${[...where, ...after].join(" AND ")}
+           ORDER BY s.last_activity_at DESC, s.id DESC LIMIT ?`,
+        ...params,
+        ...(page.after ?? []),
+        page.limit + 1,
+      );
+      return paged(rows.map(toSession), page.limit, total, (s) => [msOf(s.lastActivityAt), s.id]);
+    });
+  }
+
+  updateSessionState(id: string, update: (state: JsonObject) => JsonObject, now: number) {
+    return this.db.write(async (sql) => {
+      const session = await activeSession(sql, id, now);
+      const row = await sql.one<SessionRow>(
+        "UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ? RETURNING *",
+        JSON.stringify(update(session.state ?? {})),
+        now,
+        id,
+      );
+      return toSession(row as SessionRow);
+    });
+  }
+
+  async endSession(id: string, now: number) {
+    const row = await this.sql.one<SessionRow>(
+      `UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND deleted_at IS NULL
+         RETURNING *`,
+      now,
+      id,
+    );
+    if (!row) throw notFound("session", id);
+    return toSession(row);
+  }
+
+  async deleteSession(id: string, now: number) {
+    await this.db.write(async (sql) => {
+      const found = await sql.one("SELECT 1 FROM sessions WHERE id = ? FOR UPDATE", id);
+      if (!found) throw notFound("session", id);
+      // A tombstone without content, so that a repeated delete succeeds as the first did.
+      await sql.run("DELETE FROM events WHERE session_id = ?", id);
+      await sql.run("DELETE FROM sessions_scope WHERE owner = ?", id);
+      await sql.run(
+        `UPDATE sessions SET scope = '{}', title = '', description = '', state = '{}',
+             deleted_at = COALESCE(deleted_at, ?) WHERE id = ?`,
+        now,
+        id,
+      );
+    });
+  }
+
+  createEvent(event: Event, key: RequestKey | undefined, now: number) {
+    return this.db.write((sql) =>
+      oncePerRequestId(sql, "sessions_requests", key, now, eventCodec, async () => {
+        await activeSession(sql, event.sessionId, now);
+        const row = await sql.one<EventRow>(
+          `INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          event.id,
+          event.sessionId,
+          event.eventType,
+          JSON.stringify(event.data ?? {}),
+          event.inputTokens,
+          event.outputTokens,
+          msOf(event.timestamp),
+        );
+        await sql.run(
+          `UPDATE sessions SET event_count = event_count + 1,
+               total_input_tokens = total_input_tokens + ?,
+               total_output_tokens = total_output_tokens + ?,
+               last_activity_at = ?
+             WHERE id = ?`,
+          event.inputTokens,
+          event.outputTokens,
+          now,
+          event.sessionId,
+        );
+        return toEvent(row as EventRow);
+      }),
+    );
+  }
+
+  getEvent(sessionId: string, id: string) {
+    return this.db.read(async (sql) => {
+      if (!(await sql.one(liveSession, sessionId))) throw notFound("session", sessionId);
+      const row = await sql.one<EventRow>(
+        "SELECT * FROM events WHERE id = ? AND session_id = ?",
+        id,
+        sessionId,
+      );
+      if (!row) throw notFound("event", id, `not found in session ${sessionId}`);
+      return toEvent(row);
+    });
+  }
+
+  listEvents(
+    query: { sessionId: string; eventType: string },
+    page: PageRequest,
+  ): Promise<Listed<Event>> {
+    return this.db.read(async (sql) => {
+      if (!(await sql.one(liveSession, query.sessionId))) {
+        throw notFound("session", query.sessionId);
+      }
+      const where = ["session_id = ?", ...(query.eventType ? ["event_type = ?"] : [])];
+      const params = [query.sessionId, ...(query.eventType ? [query.eventType] : [])];
+      const { total } = (await sql.one<{ total: number }>(
+        `SELECT COUNT(*) AS total FROM events WHERE ${where.join(" AND ")}`,
+        ...params,
+      )) as { total: number };
+      const after = page.after?.[0];
+      const rows = await sql.all<EventRow>(
+        `SELECT * FROM events WHERE ${[...where, ...(after === undefined ? [] : ["seq > ?"])].join(" AND ")}
+           ORDER BY seq LIMIT ?`,
+        ...params,
+        ...(after === undefined ? [] : [after]),
+        page.limit + 1,
+      );
+      const seqs = new Map(rows.map((r) => [r.id, r.seq]));
+      return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
+    });
+  }
+}
+
+/**
+ * The session, locked until the transaction ends, if it can take writes at `now`; NOT_FOUND or
+ * FAILED_PRECONDITION otherwise. The lock orders concurrent writes to one session.
+ */
+async function activeSession(sql: Sql, id: string, now: number): Promise<Session> {
+  const row = await sql.one<SessionRow>(`${liveSession} FOR UPDATE`, id);
+  if (!row) throw notFound("session", id);
+  const session = toSession(row);
+  const inactive = inactiveError(session, now);
+  if (inactive) throw inactive;
+  return session;
+}
