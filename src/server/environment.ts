@@ -3,19 +3,37 @@ export interface ServeEnvironment {
   readonly sessions: { host: string; port: number };
   readonly memory: { host: string; port: number };
   readonly dataDir: string;
+  /** PostgreSQL instead of SQLite, when `DATABASE_URL` is set. */
+  readonly database?: { url: string; schema?: string };
   readonly apiKeys: string[];
 }
 
 /**
  * Reads the same variables the clients read (`SESSIONS_SERVICE_URL`, `MEMORY_SERVICE_URL`), plus
- * `CONTEXTIQ_DATA_DIR` (default `.contextiq`) and `CONTEXTIQ_API_KEYS` (comma-separated). A
- * malformed value throws an error that names the variable.
+ * `CONTEXTIQ_DATA_DIR` (default `.contextiq`), `DATABASE_URL` (PostgreSQL instead of SQLite) with
+ * `CONTEXTIQ_DATABASE_SCHEMA` (default `contextiq`), and `CONTEXTIQ_API_KEYS` (comma-separated).
+ * A malformed value throws an error that names the variable.
  */
 export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): ServeEnvironment {
+  const databaseUrl = env["DATABASE_URL"] || undefined;
+  const schema = env["CONTEXTIQ_DATABASE_SCHEMA"] || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error(
+      "DATABASE_URL must be a postgres:// or postgresql:// URL, e.g. postgres://user:password@localhost:5432/contextiq",
+    );
+  }
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(
+      `CONTEXTIQ_DATABASE_SCHEMA=${JSON.stringify(schema)} is not a plain lower-case SQL name (letters, digits, _)`,
+    );
+  }
   return {
     sessions: listenAddress(env, "SESSIONS_SERVICE_URL", "http://localhost:8001"),
     memory: listenAddress(env, "MEMORY_SERVICE_URL", "http://localhost:8002"),
     dataDir: env["CONTEXTIQ_DATA_DIR"] || ".contextiq",
+    ...(databaseUrl === undefined
+      ? {}
+      : { database: { url: databaseUrl, ...(schema === undefined ? {} : { schema }) } }),
     apiKeys: (env["CONTEXTIQ_API_KEYS"] ?? "")
       .split(",")
       .map((key) => key.trim())

@@ -57,7 +57,7 @@ import {
   type StoredRecord,
   tally,
 } from "./chaos-plan.js";
-import { freePorts, type ServiceProcess, serviceProcess } from "./service-process.js";
+import { freePorts, type ServiceProcess, serviceProcess } from "../support/service-process.js";
 
 const total = Number(process.env["CHAOS_N"] ?? 5000);
 const seed = Number(process.env["CHAOS_SEED"] ?? randomInt(2 ** 31));

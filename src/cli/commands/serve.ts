@@ -17,10 +17,14 @@ Environment:
   SESSIONS_SERVICE_URL  where the Sessions service listens (default http://localhost:8001)
   MEMORY_SERVICE_URL    where the Memory service listens, same host (default http://localhost:8002)
   CONTEXTIQ_DATA_DIR    folder of the SQLite files (default .contextiq)
+  DATABASE_URL          postgres://user:password@host:5432/db: keep the data in PostgreSQL
+                        instead; any number of servers may share it (default: unset, SQLite)
+  CONTEXTIQ_DATABASE_SCHEMA  schema of the tables in that database (default contextiq)
   CONTEXTIQ_API_KEYS    comma-separated keys every call must carry (default: no auth)
 
 Examples:
   $ contextiq serve
+  $ DATABASE_URL=postgres://contextiq@db.internal:5432/contextiq contextiq serve
   $ SESSIONS_SERVICE_URL=http://0.0.0.0:9001 MEMORY_SERVICE_URL=http://0.0.0.0:9002 contextiq serve`,
     )
     .action(async () => {
@@ -48,7 +52,7 @@ async function serve(io: CliIo, env: ServeEnvironment): Promise<void> {
   // Loaded here, not at the top: only `serve` needs the server and its native SQLite module.
   const { startServices } = await import("../../server/start-services.js");
   const services = await startServices({
-    dataDir: env.dataDir,
+    ...(env.database ? { database: env.database } : { dataDir: env.dataDir }),
     host: env.sessions.host,
     sessionsPort: env.sessions.port,
     memoryPort: env.memory.port,
@@ -65,7 +69,7 @@ async function serve(io: CliIo, env: ServeEnvironment): Promise<void> {
   say(`Sessions service: ${services.sessionsUrl}  (contextiq.sessions.v1.SessionsService)`);
   say(`Memory service:   ${services.memoryUrl}  (contextiq.memory.v1.MemoryService)`);
   say("  protocols: Connect (JSON, binary), gRPC, gRPC-Web; HTTP/1.1 and cleartext HTTP/2");
-  say(`  data: ${resolve(env.dataDir)} (SQLite)`);
+  say(`  data: ${env.database ? services.storage : `${resolve(env.dataDir)} (SQLite)`}`);
   say(
     `  auth: ${env.apiKeys.length > 0 ? `API key required (${env.apiKeys.length} configured)` : "off (set CONTEXTIQ_API_KEYS to require one)"}`,
   );

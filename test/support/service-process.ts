@@ -1,6 +1,6 @@
 // The reference services as a child process (`contextiq serve`, as `npm run serve` runs it), on
-// fixed ports and a data dir, so that a test can SIGKILL them mid-run and start them again on the
-// same ports and the same SQLite files.
+// fixed ports and a data dir (or a database), so that a test can SIGKILL them mid-run and start
+// them again on the same ports and the same data, or run several replicas side by side.
 import { type ChildProcess, spawn } from "node:child_process";
 import * as http from "node:http";
 import { createServer, type Server } from "node:net";
@@ -59,6 +59,8 @@ export function serviceProcess(options: {
   sessionsPort: number;
   memoryPort: number;
   dataDir: string;
+  /** More environment for the child, e.g. DATABASE_URL to run on PostgreSQL. */
+  env?: Readonly<Record<string, string>>;
 }): ServiceProcess {
   const sessionsUrl = `http://127.0.0.1:${options.sessionsPort}`;
   const memoryUrl = `http://127.0.0.1:${options.memoryPort}`;
@@ -90,6 +92,9 @@ export function serviceProcess(options: {
           MEMORY_SERVICE_URL: memoryUrl,
           CONTEXTIQ_DATA_DIR: options.dataDir,
           CONTEXTIQ_API_KEYS: "",
+          // SQLite in dataDir unless the test asks for a database, whatever the shell has set.
+          DATABASE_URL: "",
+          ...options.env,
         },
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       },
