@@ -67,13 +67,20 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
  * skipped test whose name says why, so the report shows what did not run.
  */
 export function describeEachStore(title: string, body: (store: TestStore) => void): void {
-  for (const store of testStores) {
-    if (store.unavailable) {
-      describe.skip(`${title} on ${store.name}`, () => {
-        it(`is skipped: ${store.unavailable}`, () => {});
-      });
-    } else {
-      describe(`${title} on ${store.name}`, () => body(store));
-    }
+  for (const store of testStores) describeOn(store, `${title} on ${store.name}`, () => body(store));
+}
+
+/** `body` on PostgreSQL alone, or a skipped test saying why; `url` is TEST_DATABASE_URL. */
+export function describeOnPostgres(title: string, body: (url: string) => void): void {
+  describeOn(postgres, title, () => body(testDatabaseUrl ?? ""));
+}
+
+function describeOn(store: TestStore, title: string, body: () => void): void {
+  if (store.unavailable) {
+    describe.skip(title, () => {
+      it(`is skipped: ${store.unavailable}`, () => {});
+    });
+  } else {
+    describe(title, body);
   }
 }

@@ -15,6 +15,9 @@ export interface Sql {
 const conflicts = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
 const transactionAttempts = 5;
 
+/** Inside a transaction, errors stay as they are until it ends: see `transaction`. */
+const inTransaction = (error: unknown) => error;
+
 /**
  * A connection pool with transactions: `write` in READ COMMITTED, where writers take row locks
  * (SELECT ... FOR UPDATE) for what they read then change, and `read` in one REPEATABLE READ
@@ -27,7 +30,7 @@ export class PostgresDatabase {
   constructor(private readonly pool: pg.Pool) {}
 
   /** Statements outside a transaction, for single reads and single writes. */
-  readonly autocommit: Sql = this.sqlOn(() => this.pool);
+  readonly autocommit: Sql = this.sqlOn(() => this.pool, asServiceError);
 
   write<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.transaction("BEGIN", fn);
@@ -55,16 +58,21 @@ export class PostgresDatabase {
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect();
       let broken: Error | undefined;
+      let begun = false;
       try {
         await client.query(begin);
-        const result = await fn(this.sqlOn(() => client));
+        begun = true;
+        const result = await fn(this.sqlOn(() => client, inTransaction));
         await client.query("COMMIT");
         return result;
       } catch (error) {
         await client.query("ROLLBACK").catch((rollback: Error) => {
           broken = rollback;
         });
-        if (attempt < transactionAttempts && conflicts.has(sqlState(error) ?? "")) continue;
+        // Run again after a lost deadlock, or when a pooled connection turns out to be dead
+        // before anything but BEGIN was sent on it.
+        const again = begun ? conflicts.has(sqlState(error) ?? "") : broken !== undefined;
+        if (attempt < transactionAttempts && again) continue;
         throw asServiceError(error);
       } finally {
         // A connection that failed its ROLLBACK is closed rather than reused.
@@ -81,9 +89,18 @@ export class PostgresDatabase {
     }
   }
 
-  private sqlOn(queryable: () => pg.Pool | pg.PoolClient): Sql {
-    const query = (text: string, params: unknown[]) =>
-      queryable().query({ ...this.prepared(text), values: params });
+  /** Sql on `queryable`; its errors go through `failed` (a transaction maps them at its end). */
+  private sqlOn(
+    queryable: () => pg.Pool | pg.PoolClient,
+    failed: (error: unknown) => unknown,
+  ): Sql {
+    const query = async (text: string, params: unknown[]) => {
+      try {
+        return await queryable().query({ ...this.prepared(text), values: params });
+      } catch (error) {
+        throw failed(error);
+      }
+    };
     return {
       all: async <T>(text: string, ...params: unknown[]) => (await query(text, params)).rows as T[],
       one: async <T>(text: string, ...params: unknown[]) =>

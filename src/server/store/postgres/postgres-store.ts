@@ -1,5 +1,5 @@
 import type { StoreBase } from "../store.js";
-import { connectionPool, type PostgresOptions, schemaOf } from "./connection.js";
+import { connectionPool, type PostgresOptions, redactedUrl, schemaOf } from "./connection.js";
 import { PostgresDatabase, type Sql } from "./database.js";
 import { migrate, sharedPageTokenKey } from "./migrations.js";
 
@@ -30,7 +30,11 @@ export async function openDatabase<Extra>(
     });
   } catch (error) {
     await database.close();
-    throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `cannot open the ${component} tables in ${redactedUrl(options.url)}, schema ${schema}: ${reason}`,
+      { cause: error },
+    );
   }
 }
 
