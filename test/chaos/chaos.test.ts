@@ -48,6 +48,7 @@ import {
   type TransportKind,
 } from "../../src/index.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { freePorts, type ServiceProcess, serviceProcess } from "../support/service-process.js";
 import {
   type CallRecord,
   chaosPlan,
@@ -57,7 +58,6 @@ import {
   type StoredRecord,
   tally,
 } from "./chaos-plan.js";
-import { freePorts, type ServiceProcess, serviceProcess } from "../support/service-process.js";
 
 const total = Number(process.env["CHAOS_N"] ?? 5000);
 const seed = Number(process.env["CHAOS_SEED"] ?? randomInt(2 ** 31));

@@ -99,6 +99,18 @@ describeEachStore("MemoryService", (store) => {
         ).toBe(0);
       });
 
+      it("refuses U+0000 in the fact, the topic and the scope, writing nothing", async () => {
+        const s = scope();
+        await invalid(
+          clients().memory.createMemory({ scope: { user_id: "a\0" }, fact: "\0", topic: "t\0" }),
+          'scope["user_id"]',
+          "fact",
+          "topic",
+        );
+        const { totalSize } = await clients().memory.listMemories({ scope: s });
+        expect(totalSize).toBe(0);
+      });
+
       it("returns the stored memory for a repeated request_id, and ALREADY_EXISTS for other content", async () => {
         const s = scope();
         const requestId = randomUUID();

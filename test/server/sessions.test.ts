@@ -66,6 +66,29 @@ describeEachStore("SessionsService", (store) => {
         expect(totalSize).toBe(0);
       });
 
+      it("refuses U+0000 in text and scope, writing nothing, but keeps it inside state", async () => {
+        const s = scope();
+        await invalid(
+          clients().sessions.createSession({
+            scope: { ...s, "bad\0key": "v" },
+            title: "a\0b",
+            description: "\0",
+          }),
+          'scope["bad\\u0000key"]',
+          "title",
+          "description",
+        );
+        const { totalSize } = await clients().sessions.listSessions({ scope: s });
+        expect(totalSize).toBe(0);
+        // In a Struct it is JSON (\u0000), which every store keeps.
+        const { session } = await clients().sessions.createSession({
+          scope: s,
+          state: { text: "a\0b" },
+        });
+        const { session: read } = await clients().sessions.getSession({ id: session?.id ?? "" });
+        expect(read?.state).toEqual({ text: "a\0b" });
+      });
+
       it("refuses a scope with too many entries and state over 256 KiB", async () => {
         const big = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]));
         await invalid(

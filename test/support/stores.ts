@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe, it } from "vitest";
 import type { StartServicesOptions } from "../../src/server/index.js";
+import { skippedWithoutDatabase, testDatabaseUrl } from "./test-database.js";
 
 /** A storage engine for the services under test. */
 export interface TestStore {
@@ -20,11 +21,7 @@ export interface ProvisionedStore {
   drop(): Promise<void>;
 }
 
-/** The database the PostgreSQL suites use, if any. */
-export const testDatabaseUrl = process.env["TEST_DATABASE_URL"] || undefined;
-
-export const skippedWithoutDatabase =
-  "TEST_DATABASE_URL is not set: set it to a postgres:// URL of a database the tests may create schemas in (.ci/run starts one)";
+export { testDatabaseUrl };
 
 const sqlite: TestStore = {
   name: "SQLite",

@@ -5,6 +5,8 @@ import type { Violations } from "./violations.js";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const noNul = "must not contain the character U+0000";
+
 /** Largest Struct (`state`, `data`) accepted, serialized as JSON. */
 export const maxStructBytes = 256 * 1024;
 
@@ -24,7 +26,10 @@ export function uuidField(v: Violations, field: string, value: string): string {
   return value.toLowerCase();
 }
 
-/** Checks a string's length in characters (code points), between `min` and `max`. */
+/**
+ * Checks a string's length in characters (code points), between `min` and `max`, and that it holds
+ * no U+0000, which PostgreSQL cannot store in text: every store refuses it alike.
+ */
 export function checkLength(
   v: Violations,
   field: string,
@@ -34,6 +39,7 @@ export function checkLength(
 ): boolean {
   const length = [...value].length;
   if (min > 0 && value.trim() === "") return v.check(false, field, "is required");
+  if (!v.check(!value.includes("\0"), field, noNul)) return false;
   return v.check(
     length >= min && length <= max,
     field,
@@ -76,6 +82,7 @@ export function checkScope(
   }
   let ok = true;
   for (const [key, value] of entries) {
+    ok &&= v.check(!`${key}${value}`.includes("\0"), `${field}[${quote(key)}]`, noNul);
     ok &&= v.check(
       key.length >= 1 && key.length <= 64,
       `${field}[${quote(key)}]`,
