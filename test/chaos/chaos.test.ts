@@ -1,6 +1,7 @@
 // Chaos: nothing lost, nothing doubled, under faults.
 //
-// The reference services run in a child process (SQLite in a temp dir), each behind a fault proxy
+// The reference services run in a child process (SQLite in a temp dir; then, when
+// TEST_DATABASE_URL is set, on PostgreSQL for the two "retries" runs), each behind a fault proxy
 // that, per attempt, resets the request before the service saw it (5%), resets it after the
 // service answered (5%), answers 503 or gRPC UNAVAILABLE (5%), or stalls it (1%), drawn from a
 // seeded PRNG keyed on the call and the attempt (CHAOS_SEED repeats a run's draws; the seed is
@@ -49,6 +50,7 @@ import {
 } from "../../src/index.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { freePorts, type ServiceProcess, serviceProcess } from "../support/service-process.js";
+import { describeEachStore } from "../support/stores.js";
 import {
   type CallRecord,
   chaosPlan,
@@ -127,40 +129,12 @@ const runs: Run[] = (
 }));
 
 let dataDir: string | undefined;
+let dropStore = async () => {};
 let services: ServiceProcess | undefined;
 let sessionsProxy: FaultProxy | undefined;
 let memoryProxy: FaultProxy | undefined;
 let directSessions: SessionsServiceClient | undefined;
 let directMemory: MemoryServiceClient | undefined;
-
-beforeAll(async () => {
-  console.log(`chaos: seed ${seed} (CHAOS_SEED=${seed} repeats the draws), N=${total}`);
-  dataDir = await mkdtemp(join(tmpdir(), "contextiq-chaos-"));
-  const [sessionsPort, memoryPort] = await freePorts(2);
-  if (sessionsPort === undefined || memoryPort === undefined) throw new Error("no free ports");
-  services = serviceProcess({ sessionsPort, memoryPort, dataDir });
-  await services.start();
-  sessionsProxy = await startFaultProxy(services.sessionsUrl);
-  memoryProxy = await startFaultProxy(services.memoryUrl);
-  // Straight to the services, for set-up and counting: never through a proxy, never faulted.
-  const direct = {
-    transport: "json",
-    httpVersion: "1.1",
-    timeoutMs: 30_000,
-    circuitBreaker: false,
-    retryBudget: false,
-    env: {},
-  } as const;
-  directSessions = new SessionsServiceClient({ ...direct, baseUrl: services.sessionsUrl });
-  directMemory = new MemoryServiceClient({ ...direct, baseUrl: services.memoryUrl });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.allSettled([directSessions?.close(), directMemory?.close()]);
-  await Promise.allSettled([sessionsProxy?.close(), memoryProxy?.close()]);
-  await services?.stop(5_000);
-  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
-}, 30_000);
 
 function started() {
   if (!services || !sessionsProxy || !memoryProxy || !directSessions || !directMemory) {
@@ -169,281 +143,336 @@ function started() {
   return { services, sessionsProxy, memoryProxy, directSessions, directMemory };
 }
 
-describe.each(runs)("chaos: $name", (run) => {
-  it(`${run.creates} creates under resets, 503s, stalls and a SIGKILL: nothing lost, nothing doubled`, {
-    timeout: run.timeoutMs,
-  }, async () => {
-    const { services, sessionsProxy, memoryProxy, directSessions, directMemory } = started();
-    const label = `${run.transport}/${run.policy}`;
-    const n = run.creates;
-    const scope = { user_id: `chaos-${run.transport}-${run.policy}` };
-    const sessionIds: string[] = [];
-    for (let i = 0; i < sessionsPerRun; i++) {
-      const session = await directSessions.createSession({
-        scope,
-        title: `chaos ${label} #${i}`,
-        ttlSeconds: 86_400,
-      });
-      sessionIds.push(session.id);
-    }
-
-    // Faults on, drawn per call and attempt.
-    let faultsOn = true;
-    const plans = [sessionsProxy, memoryProxy].map((proxy, i) => {
-      const chaos = chaosPlan({ seed, scope: `${label}/${i}`, enabled: () => faultsOn });
-      proxy.reset();
-      proxy.plan(chaos.plan);
-      return chaos;
-    });
-    let retries = 0;
-    const breaker = { breaks: 0, resets: 0 };
-    const retryCauses: Record<string, number> = {};
-    const options: ClientOptions = {
-      transport: run.transport,
-      ...(run.transport === "json" ? { httpVersion: "1.1" as const } : {}),
-      timeoutMs,
-      maxRetries: 6,
-      retryDelayMs: 20,
-      maxRetryDelayMs: 500,
-      ...(run.policy === "retries"
-        ? { circuitBreaker: false, retryBudget: false }
-        : {
-            // The defaults, but a short probe delay, so that the run sees the circuit close again.
-            circuitBreaker: {
-              halfOpenAfterMs: halfOpenAfterMs,
-              onBreak: () => breaker.breaks++,
-              onReset: () => breaker.resets++,
-            },
-          }),
-      onRetry: ({ error }) => {
-        retries++;
-        if (debug) {
-          const cause = `${Code[error.code]}: ${error.rawMessage.replace(/\d{3,}/g, "#")}`;
-          retryCauses[cause] = (retryCauses[cause] ?? 0) + 1;
-        }
-      },
-      env: {},
-    };
-    const sessions = new SessionsServiceClient({ ...options, baseUrl: sessionsProxy.url });
-    const memory = new MemoryServiceClient({ ...options, baseUrl: memoryProxy.url });
-
-    // One create: even markers are events, odd ones memories; the marker rides in the content
-    // (to count what was stored) and in a header (for the fault plan's draw).
-    const create = async (marker: number): Promise<CallRecord> => {
-      const kind: CallRecord["kind"] = marker % 2 === 0 ? "event" : "memory";
-      const callOptions = { headers: { [markerHeader]: String(marker) } };
-      const started = performance.now();
-      try {
-        const created =
-          kind === "event"
-            ? await sessions.createEvent(
-                {
-                  sessionId: sessionIds[(marker / 2) % sessionIds.length] ?? "",
-                  eventType: "chaos",
-                  data: { n: marker, run: label },
-                  inputTokens: 1,
-                },
-                callOptions,
-              )
-            : await memory.createMemory(
-                { scope, fact: `chaos ${label} #${marker}`, topic: "chaos" },
-                callOptions,
-              );
-        const durationMs = performance.now() - started;
-        return { kind, marker, startedAtMs: started, durationMs, id: created.id };
-      } catch (error) {
-        const base = {
-          kind,
-          marker,
-          startedAtMs: started,
-          durationMs: performance.now() - started,
-        };
-        const errorClass = error instanceof Error ? error.constructor.name : typeof error;
-        if (!(error instanceof ConnectError)) {
-          return { ...base, errorClass, message: String(error) };
-        }
-        return {
-          ...base,
-          errorClass,
-          code: Code[error.code],
-          ...(error instanceof ServiceUnavailableError ? { reason: error.reason } : {}),
-          message: error.message,
-        };
-      }
-    };
-
-    // `concurrency` workers take the next marker until none is left; once `killAt` of the
-    // creates have finished, the server is SIGKILLed and started again, while they go on.
-    const calls: CallRecord[] = [];
-    let next = 0;
-    let restart: Promise<{ downAt: number; upAt: number }> | undefined;
-    const killAndRestart = async () => {
-      const downAt = performance.now();
-      await services.kill("SIGKILL");
-      await sleep(downMs);
-      await services.start();
-      return { downAt, upAt: performance.now() };
-    };
-    const worker = async () => {
-      for (let marker = next++; marker < n; marker = next++) {
-        calls.push(await create(marker));
-        if (restart === undefined && calls.length >= n * killAt) {
-          restart = killAndRestart();
-          restart.catch(() => {}); // awaited below
-        }
-      }
-    };
-    const wallStart = performance.now();
-    let afterOutage: string[] = ["not tried"];
-    try {
-      await Promise.all(Array.from({ length: concurrency }, worker));
-      faultsOn = false;
-      if (run.policy === "defaults") {
-        // The service is back: after a probe delay, a call closes each circuit. A probe can land
-        // on an HTTP/2 connection that died with the server and open the circuit again, so a few
-        // probe delays are allowed.
-        for (let round = 0; round < 5 && afterOutage.some((s) => s !== "fulfilled"); round++) {
-          await sleep(halfOpenAfterMs + 50);
-          const probes = await Promise.allSettled([
-            sessions.getSession(sessionIds[0] ?? ""),
-            memory.listMemories({ scope, pageSize: 1 }),
-          ]);
-          afterOutage = probes.map((p) => p.status);
-        }
-      }
-    } finally {
-      faultsOn = false;
-      await Promise.allSettled([sessions.close(), memory.close()]);
-    }
-    const wallMs = performance.now() - wallStart;
-    // A failed restart fails the test here, with the child's output.
-    const outage = await (restart ?? Promise.reject(new Error("the server was never killed")));
-    // The calls in flight at some point while the server was down.
-    const hit = calls.filter(
-      (c) => c.startedAtMs < outage.upAt && c.startedAtMs + c.durationMs > outage.downAt,
-    );
-    const hitOk = hit.filter((c) => c.id !== undefined).length;
-    const attempts = [...sessionsProxy.attempts, ...memoryProxy.attempts];
-    const injected: Record<string, number> = {};
-    for (const { injected: counts } of plans) {
-      for (const [k, v] of Object.entries(counts)) injected[k] = (injected[k] ?? 0) + v;
-    }
-
-    // What is stored, counted straight against the services' ports.
-    const stored: StoredRecord[] = [];
-    // The generated client, for ListEvents' total_size (the facade returns the events only); a
-    // connection per call, so none is left over from before a restart.
-    const rawSessions = createClient(
-      SessionsService,
-      createConnectTransport({
-        baseUrl: services.sessionsUrl,
-        httpVersion: "1.1",
-        nodeOptions: { agent: new Agent({ keepAlive: false }) },
-      }),
-    );
-    for (const sessionId of sessionIds) {
-      const session = await directSessions.getSession(sessionId);
-      const events = await directSessions.listEvents(sessionId, { pageSize: 1000 });
-      const { totalSize } = await rawSessions.listEvents({ sessionId, pageSize: 1 });
-      expect(
-        { eventCount: session.eventCount, totalSize, inputTokens: session.totalInputTokens },
-        `session ${sessionId}: event_count, ListEvents' total_size, the events listed and the token total agree`,
-      ).toEqual({
-        eventCount: events.length,
-        totalSize: events.length,
-        inputTokens: BigInt(events.length),
-      });
-      for (const event of events) {
-        const marker = event.data?.["run"] === label ? event.data["n"] : undefined;
-        stored.push({
-          kind: "event",
-          id: event.id,
-          marker: typeof marker === "number" ? marker : undefined,
-        });
-      }
-    }
-    const memories = await directMemory.listMemories({ scope, pageSize: 1000 });
-    let iterated = 0;
-    for await (const _ of directMemory.iterateMemories({ scope, pageSize: 97 })) iterated++;
-    expect(iterated, "iterateMemories and listMemories agree").toBe(memories.length);
-    for (const m of memories) {
-      const match = /^chaos (\S+) #(\d+)$/.exec(m.fact);
-      const marker = match?.[1] === label ? Number(match[2]) : undefined;
-      stored.push({ kind: "memory", id: m.id, marker });
-    }
-
-    const t = tally(calls, stored);
-    const overshootMs = t.worstDurationMs - timeoutMs;
+// Each store in turn: the hooks below set the state above for the runs of their block.
+describeEachStore("chaos", (store) => {
+  beforeAll(async () => {
     console.log(
-      [
-        `chaos ${label}: N=${n} (${n - Math.floor(n / 2)} events, ${Math.floor(n / 2)} memories)`,
-        `wall=${(wallMs / 1000).toFixed(1)}s`,
-        `attempts=${attempts.length}`,
-        `faults{${formatCounts(faultsByKind(attempts.filter((a) => a.fault !== "forward")))}}`,
-        `(${formatCounts(injected)})`,
-        `retries=${retries}`,
-        `succeeded=${t.succeeded}`,
-        `failed=${t.failed}{${formatCounts(t.failedBy)}}`,
-        `failed-but-stored=${t.failedButStored}`,
-        `stored=${t.stored}`,
-        `lost=${t.lost.length}`,
-        `doubled=${t.doubled.length}`,
-        `worst=${Math.round(t.worstDurationMs)}ms`,
-        `overshoot=${Math.max(0, Math.round(overshootMs))}ms`,
-        `sigkill-outage=${Math.round(outage.upAt - outage.downAt)}ms`,
-        `outage-calls=${hit.length}(ok=${hitOk})`,
-        ...(run.policy === "defaults"
-          ? [`circuit-breaks=${breaker.breaks} circuit-resets=${breaker.resets}`]
-          : []),
-        `seed=${seed}`,
-      ].join(" "),
+      `chaos on ${store.name}: seed ${seed} (CHAOS_SEED=${seed} repeats the draws), N=${total}`,
     );
-    if (debug) {
-      const causes = Object.entries(retryCauses).sort(([, a], [, b]) => b - a);
-      console.log(`retry causes (${label}):\n${causes.map(([k, v]) => `  ${v} ${k}`).join("\n")}`);
-      const seen = new Set<string>();
-      for (const c of calls) {
-        const key = `${c.code}:${(c.message ?? "").replace(/[0-9a-f-]{36}|\d+/g, "#")}`;
-        if (c.id !== undefined || seen.has(key)) continue;
-        seen.add(key);
-        console.log(`failure (${label}):`, c.marker, Math.round(c.durationMs), c.message);
-      }
-    }
+    dataDir = await mkdtemp(join(tmpdir(), "contextiq-chaos-"));
+    const provisioned = await store.provision();
+    dropStore = provisioned.drop;
+    const database = provisioned.options.database;
+    const [sessionsPort, memoryPort] = await freePorts(2);
+    if (sessionsPort === undefined || memoryPort === undefined) throw new Error("no free ports");
+    services = serviceProcess({
+      sessionsPort,
+      memoryPort,
+      dataDir,
+      ...(database
+        ? { env: { DATABASE_URL: database.url, CONTEXTIQ_DATABASE_SCHEMA: database.schema ?? "" } }
+        : {}),
+    });
+    await services.start();
+    sessionsProxy = await startFaultProxy(services.sessionsUrl);
+    memoryProxy = await startFaultProxy(services.memoryUrl);
+    // Straight to the services, for set-up and counting: never through a proxy, never faulted.
+    const direct = {
+      transport: "json",
+      httpVersion: "1.1",
+      timeoutMs: 30_000,
+      circuitBreaker: false,
+      retryBudget: false,
+      env: {},
+    } as const;
+    directSessions = new SessionsServiceClient({ ...direct, baseUrl: services.sessionsUrl });
+    directMemory = new MemoryServiceClient({ ...direct, baseUrl: services.memoryUrl });
+  }, 60_000);
 
-    expect(calls).toHaveLength(n);
-    expect(t.untyped.slice(0, 5), "failed calls that did not reject with a ConnectError").toEqual(
-      [],
-    );
-    expect(
-      calls
-        .filter(
-          (c) => c.code !== undefined && !["Unavailable", "DeadlineExceeded"].includes(c.code),
-        )
-        .slice(0, 5),
-      "failures other than UNAVAILABLE and DEADLINE_EXCEEDED",
-    ).toEqual([]);
-    expect(t.lost.slice(0, 5), "succeeded creates not stored exactly once").toEqual([]);
-    expect(t.doubled.slice(0, 5), "markers stored more than once").toEqual([]);
-    expect(t.strangers.slice(0, 5), "stored records without a marker of this run").toEqual([]);
-    expect(t.stored).toBe(t.succeeded + t.failedButStored);
-    expect(overshootMs, "worst call duration past the deadline").toBeLessThan(overshootBudgetMs);
-    if (run.policy === "defaults") {
-      // The outage opened a circuit, and the calls after it closed them again.
-      expect(breaker.breaks, "times a circuit opened").toBeGreaterThanOrEqual(1);
-      expect(afterOutage, "a call within five probe delays, on each client").toEqual([
-        "fulfilled",
-        "fulfilled",
-      ]);
-      expect(breaker.resets, "times a circuit closed").toBeGreaterThanOrEqual(1);
-    }
-    if (run.policy === "retries") {
-      // The chaos happened and was retried through.
-      expect(retries).toBeGreaterThan(n * 0.1);
-      const calm = calls.length - hit.length;
-      expect(
-        t.succeeded - hitOk,
-        `creates that succeeded, of the ${calm} not in flight during the outage`,
-      ).toBeGreaterThanOrEqual(calm * minSuccessRatio);
-    }
-  });
+  afterAll(async () => {
+    await Promise.allSettled([directSessions?.close(), directMemory?.close()]);
+    await Promise.allSettled([sessionsProxy?.close(), memoryProxy?.close()]);
+    await services?.stop(5_000);
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    await dropStore();
+  }, 30_000);
+
+  // On PostgreSQL the "retries" runs only: the "defaults" ones test the client's circuit breaker,
+  // which does not depend on the store.
+  describe.each(runs.filter((run) => store.name === "SQLite" || run.policy === "retries"))(
+    "chaos: $name",
+    (run) => {
+      it(`${run.creates} creates under resets, 503s, stalls and a SIGKILL: nothing lost, nothing doubled`, {
+        timeout: run.timeoutMs,
+      }, async () => {
+        const { services, sessionsProxy, memoryProxy, directSessions, directMemory } = started();
+        const label = `${run.transport}/${run.policy}`;
+        const n = run.creates;
+        const scope = { user_id: `chaos-${run.transport}-${run.policy}` };
+        const sessionIds: string[] = [];
+        for (let i = 0; i < sessionsPerRun; i++) {
+          const session = await directSessions.createSession({
+            scope,
+            title: `chaos ${label} #${i}`,
+            ttlSeconds: 86_400,
+          });
+          sessionIds.push(session.id);
+        }
+
+        // Faults on, drawn per call and attempt.
+        let faultsOn = true;
+        const plans = [sessionsProxy, memoryProxy].map((proxy, i) => {
+          const chaos = chaosPlan({ seed, scope: `${label}/${i}`, enabled: () => faultsOn });
+          proxy.reset();
+          proxy.plan(chaos.plan);
+          return chaos;
+        });
+        let retries = 0;
+        const breaker = { breaks: 0, resets: 0 };
+        const retryCauses: Record<string, number> = {};
+        const options: ClientOptions = {
+          transport: run.transport,
+          ...(run.transport === "json" ? { httpVersion: "1.1" as const } : {}),
+          timeoutMs,
+          maxRetries: 6,
+          retryDelayMs: 20,
+          maxRetryDelayMs: 500,
+          ...(run.policy === "retries"
+            ? { circuitBreaker: false, retryBudget: false }
+            : {
+                // The defaults, but a short probe delay, so that the run sees the circuit close again.
+                circuitBreaker: {
+                  halfOpenAfterMs: halfOpenAfterMs,
+                  onBreak: () => breaker.breaks++,
+                  onReset: () => breaker.resets++,
+                },
+              }),
+          onRetry: ({ error }) => {
+            retries++;
+            if (debug) {
+              const cause = `${Code[error.code]}: ${error.rawMessage.replace(/\d{3,}/g, "#")}`;
+              retryCauses[cause] = (retryCauses[cause] ?? 0) + 1;
+            }
+          },
+          env: {},
+        };
+        const sessions = new SessionsServiceClient({ ...options, baseUrl: sessionsProxy.url });
+        const memory = new MemoryServiceClient({ ...options, baseUrl: memoryProxy.url });
+
+        // One create: even markers are events, odd ones memories; the marker rides in the content
+        // (to count what was stored) and in a header (for the fault plan's draw).
+        const create = async (marker: number): Promise<CallRecord> => {
+          const kind: CallRecord["kind"] = marker % 2 === 0 ? "event" : "memory";
+          const callOptions = { headers: { [markerHeader]: String(marker) } };
+          const started = performance.now();
+          try {
+            const created =
+              kind === "event"
+                ? await sessions.createEvent(
+                    {
+                      sessionId: sessionIds[(marker / 2) % sessionIds.length] ?? "",
+                      eventType: "chaos",
+                      data: { n: marker, run: label },
+                      inputTokens: 1,
+                    },
+                    callOptions,
+                  )
+                : await memory.createMemory(
+                    { scope, fact: `chaos ${label} #${marker}`, topic: "chaos" },
+                    callOptions,
+                  );
+            const durationMs = performance.now() - started;
+            return { kind, marker, startedAtMs: started, durationMs, id: created.id };
+          } catch (error) {
+            const base = {
+              kind,
+              marker,
+              startedAtMs: started,
+              durationMs: performance.now() - started,
+            };
+            const errorClass = error instanceof Error ? error.constructor.name : typeof error;
+            if (!(error instanceof ConnectError)) {
+              return { ...base, errorClass, message: String(error) };
+            }
+            return {
+              ...base,
+              errorClass,
+              code: Code[error.code],
+              ...(error instanceof ServiceUnavailableError ? { reason: error.reason } : {}),
+              message: error.message,
+            };
+          }
+        };
+
+        // `concurrency` workers take the next marker until none is left; once `killAt` of the
+        // creates have finished, the server is SIGKILLed and started again, while they go on.
+        const calls: CallRecord[] = [];
+        let next = 0;
+        let restart: Promise<{ downAt: number; upAt: number }> | undefined;
+        const killAndRestart = async () => {
+          const downAt = performance.now();
+          await services.kill("SIGKILL");
+          await sleep(downMs);
+          await services.start();
+          return { downAt, upAt: performance.now() };
+        };
+        const worker = async () => {
+          for (let marker = next++; marker < n; marker = next++) {
+            calls.push(await create(marker));
+            if (restart === undefined && calls.length >= n * killAt) {
+              restart = killAndRestart();
+              restart.catch(() => {}); // awaited below
+            }
+          }
+        };
+        const wallStart = performance.now();
+        let afterOutage: string[] = ["not tried"];
+        try {
+          await Promise.all(Array.from({ length: concurrency }, worker));
+          faultsOn = false;
+          if (run.policy === "defaults") {
+            // The service is back: after a probe delay, a call closes each circuit. A probe can land
+            // on an HTTP/2 connection that died with the server and open the circuit again, so a few
+            // probe delays are allowed.
+            for (let round = 0; round < 5 && afterOutage.some((s) => s !== "fulfilled"); round++) {
+              await sleep(halfOpenAfterMs + 50);
+              const probes = await Promise.allSettled([
+                sessions.getSession(sessionIds[0] ?? ""),
+                memory.listMemories({ scope, pageSize: 1 }),
+              ]);
+              afterOutage = probes.map((p) => p.status);
+            }
+          }
+        } finally {
+          faultsOn = false;
+          await Promise.allSettled([sessions.close(), memory.close()]);
+        }
+        const wallMs = performance.now() - wallStart;
+        // A failed restart fails the test here, with the child's output.
+        const outage = await (restart ?? Promise.reject(new Error("the server was never killed")));
+        // The calls in flight at some point while the server was down.
+        const hit = calls.filter(
+          (c) => c.startedAtMs < outage.upAt && c.startedAtMs + c.durationMs > outage.downAt,
+        );
+        const hitOk = hit.filter((c) => c.id !== undefined).length;
+        const attempts = [...sessionsProxy.attempts, ...memoryProxy.attempts];
+        const injected: Record<string, number> = {};
+        for (const { injected: counts } of plans) {
+          for (const [k, v] of Object.entries(counts)) injected[k] = (injected[k] ?? 0) + v;
+        }
+
+        // What is stored, counted straight against the services' ports.
+        const stored: StoredRecord[] = [];
+        // The generated client, for ListEvents' total_size (the facade returns the events only); a
+        // connection per call, so none is left over from before a restart.
+        const rawSessions = createClient(
+          SessionsService,
+          createConnectTransport({
+            baseUrl: services.sessionsUrl,
+            httpVersion: "1.1",
+            nodeOptions: { agent: new Agent({ keepAlive: false }) },
+          }),
+        );
+        for (const sessionId of sessionIds) {
+          const session = await directSessions.getSession(sessionId);
+          const events = await directSessions.listEvents(sessionId, { pageSize: 1000 });
+          const { totalSize } = await rawSessions.listEvents({ sessionId, pageSize: 1 });
+          expect(
+            { eventCount: session.eventCount, totalSize, inputTokens: session.totalInputTokens },
+            `session ${sessionId}: event_count, ListEvents' total_size, the events listed and the token total agree`,
+          ).toEqual({
+            eventCount: events.length,
+            totalSize: events.length,
+            inputTokens: BigInt(events.length),
+          });
+          for (const event of events) {
+            const marker = event.data?.["run"] === label ? event.data["n"] : undefined;
+            stored.push({
+              kind: "event",
+              id: event.id,
+              marker: typeof marker === "number" ? marker : undefined,
+            });
+          }
+        }
+        const memories = await directMemory.listMemories({ scope, pageSize: 1000 });
+        let iterated = 0;
+        for await (const _ of directMemory.iterateMemories({ scope, pageSize: 97 })) iterated++;
+        expect(iterated, "iterateMemories and listMemories agree").toBe(memories.length);
+        for (const m of memories) {
+          const match = /^chaos (\S+) #(\d+)$/.exec(m.fact);
+          const marker = match?.[1] === label ? Number(match[2]) : undefined;
+          stored.push({ kind: "memory", id: m.id, marker });
+        }
+
+        const t = tally(calls, stored);
+        const overshootMs = t.worstDurationMs - timeoutMs;
+        console.log(
+          [
+            `chaos ${label}: N=${n} (${n - Math.floor(n / 2)} events, ${Math.floor(n / 2)} memories)`,
+            `wall=${(wallMs / 1000).toFixed(1)}s`,
+            `attempts=${attempts.length}`,
+            `faults{${formatCounts(faultsByKind(attempts.filter((a) => a.fault !== "forward")))}}`,
+            `(${formatCounts(injected)})`,
+            `retries=${retries}`,
+            `succeeded=${t.succeeded}`,
+            `failed=${t.failed}{${formatCounts(t.failedBy)}}`,
+            `failed-but-stored=${t.failedButStored}`,
+            `stored=${t.stored}`,
+            `lost=${t.lost.length}`,
+            `doubled=${t.doubled.length}`,
+            `worst=${Math.round(t.worstDurationMs)}ms`,
+            `overshoot=${Math.max(0, Math.round(overshootMs))}ms`,
+            `sigkill-outage=${Math.round(outage.upAt - outage.downAt)}ms`,
+            `outage-calls=${hit.length}(ok=${hitOk})`,
+            ...(run.policy === "defaults"
+              ? [`circuit-breaks=${breaker.breaks} circuit-resets=${breaker.resets}`]
+              : []),
+            `seed=${seed}`,
+          ].join(" "),
+        );
+        if (debug) {
+          const causes = Object.entries(retryCauses).sort(([, a], [, b]) => b - a);
+          console.log(
+            `retry causes (${label}):\n${causes.map(([k, v]) => `  ${v} ${k}`).join("\n")}`,
+          );
+          const seen = new Set<string>();
+          for (const c of calls) {
+            const key = `${c.code}:${(c.message ?? "").replace(/[0-9a-f-]{36}|\d+/g, "#")}`;
+            if (c.id !== undefined || seen.has(key)) continue;
+            seen.add(key);
+            console.log(`failure (${label}):`, c.marker, Math.round(c.durationMs), c.message);
+          }
+        }
+
+        expect(calls).toHaveLength(n);
+        expect(
+          t.untyped.slice(0, 5),
+          "failed calls that did not reject with a ConnectError",
+        ).toEqual([]);
+        expect(
+          calls
+            .filter(
+              (c) => c.code !== undefined && !["Unavailable", "DeadlineExceeded"].includes(c.code),
+            )
+            .slice(0, 5),
+          "failures other than UNAVAILABLE and DEADLINE_EXCEEDED",
+        ).toEqual([]);
+        expect(t.lost.slice(0, 5), "succeeded creates not stored exactly once").toEqual([]);
+        expect(t.doubled.slice(0, 5), "markers stored more than once").toEqual([]);
+        expect(t.strangers.slice(0, 5), "stored records without a marker of this run").toEqual([]);
+        expect(t.stored).toBe(t.succeeded + t.failedButStored);
+        expect(overshootMs, "worst call duration past the deadline").toBeLessThan(
+          overshootBudgetMs,
+        );
+        if (run.policy === "defaults") {
+          // The outage opened a circuit, and the calls after it closed them again.
+          expect(breaker.breaks, "times a circuit opened").toBeGreaterThanOrEqual(1);
+          expect(afterOutage, "a call within five probe delays, on each client").toEqual([
+            "fulfilled",
+            "fulfilled",
+          ]);
+          expect(breaker.resets, "times a circuit closed").toBeGreaterThanOrEqual(1);
+        }
+        if (run.policy === "retries") {
+          // The chaos happened and was retried through.
+          expect(retries).toBeGreaterThan(n * 0.1);
+          const calm = calls.length - hit.length;
+          expect(
+            t.succeeded - hitOk,
+            `creates that succeeded, of the ${calm} not in flight during the outage`,
+          ).toBeGreaterThanOrEqual(calm * minSuccessRatio);
+        }
+      });
+    },
+  );
 });

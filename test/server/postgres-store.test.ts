@@ -173,9 +173,11 @@ describeOnPostgres("the PostgreSQL store", (url) => {
       );
       expect(error.message).toMatch(/the database is unavailable/);
       await rejection(sessions.createSession({ title: "during" }), Code.Unavailable);
+      expect((await fetch(`${services.sessionsUrl}/health/ready`)).status).toBe(503);
       proxy.restore();
       const { session: again } = await sessions.getSession({ id: session?.id ?? "" });
       expect(again?.title).toBe("before");
+      expect((await fetch(`${services.sessionsUrl}/health/ready`)).status).toBe(200);
     } finally {
       await services.close();
       await proxy.close();
