@@ -121,6 +121,25 @@ describeEachStore("SessionsService", (store) => {
         expect(again.session?.id).toBe(first.session?.id);
       });
 
+      it("forgets a request_id after 24 hours: it then creates anew, whatever the content", async () => {
+        const s = scope();
+        const requestId = randomUUID();
+        const first = await clients().sessions.createSession({ scope: s, title: "a", requestId });
+        fixture().advance(24 * 60 * 60 * 1000 + 1);
+        // Another create clears results past their 24 hours, this one's among them.
+        await clients().sessions.createSession({
+          scope: s,
+          title: "other",
+          requestId: randomUUID(),
+        });
+        const second = await clients().sessions.createSession({ scope: s, title: "b", requestId });
+        expect(second.session?.id).not.toBe(first.session?.id);
+        const repeat = await clients().sessions.createSession({ scope: s, title: "b", requestId });
+        expect(repeat.session?.id).toBe(second.session?.id);
+        const listed = await clients().sessions.listSessions({ scope: s, includeInactive: true });
+        expect(listed.totalSize).toBe(3);
+      });
+
       it("stores one session for concurrent repeats of one request_id", async () => {
         const requestId = randomUUID();
         const s = scope();

@@ -112,10 +112,17 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
   createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
     return this.db.write((sql) =>
       oncePerRequestId(sql, "memory_requests", key, now, memoryCodec, async () => {
+        // The memory and its scope entries in one statement: one round trip.
+        const entries = Object.entries(memory.scope);
         const row = (await sql.one<MemoryRow>(
-          `INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
-               importance, source_type, source_id, expires_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `WITH m AS (
+             INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
+                 importance, source_type, source_id, expires_at, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *),
+           s AS (
+             INSERT INTO memories_scope (owner, key, value)
+               SELECT m.seq, e.k, e.v FROM m, unnest(?::text[], ?::text[]) AS e (k, v))
+           SELECT * FROM m`,
           memory.id,
           JSON.stringify(memory.scope),
           memory.fact,
@@ -130,21 +137,28 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
           msOf(memory.expiresAt),
           msOf(memory.createdAt),
           msOf(memory.updatedAt),
-        )) as MemoryRow;
-        const entries = Object.entries(memory.scope);
-        await sql.run(
-          `INSERT INTO memories_scope (owner, key, value)
-             SELECT ?, k, v FROM unnest(?::text[], ?::text[]) AS e (k, v)`,
-          row.seq,
           entries.map(([k]) => k),
           entries.map(([, v]) => v),
-        );
+        )) as MemoryRow;
         return toMemory(row);
       }),
     );
   }
 
-  readMemories(ids: readonly string[], now: number) {
+  async readMemories(ids: readonly string[], now: number) {
+    if (ids.length === 1) {
+      // GetMemory: the check and the count in one statement, outside a transaction.
+      const [id] = ids as [string];
+      const row = await this.sql.one<MemoryRow>(
+        `UPDATE memories m SET access_count = m.access_count + 1, last_accessed_at = ?
+           WHERE m.id = ? AND ${live} RETURNING *`,
+        now,
+        id,
+        now,
+      );
+      if (!row) throw notFound("memory", id);
+      return [toMemory(row)];
+    }
     return this.db.write(async (sql) => {
       const found = new Set((await lockLive(sql, ids, now)).map((row) => row.id));
       const missing = ids.find((id) => !found.has(id));

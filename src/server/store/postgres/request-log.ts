@@ -33,16 +33,19 @@ export async function oncePerRequestId<T>(
   );
   if (prior) return repeatedResult(key, prior, codec);
   const value = await create();
-  // Expired results go a few at a time; SKIP LOCKED keeps replicas out of each other's way.
+  // Expired results go a few at a time, in the same statement; SKIP LOCKED keeps replicas out of
+  // each other's way, and this request's own row (an id reused after it expired) is left to the
+  // INSERT, which replaces it.
   await sql.run(
-    `DELETE FROM ${table} WHERE request_id IN (
-       SELECT request_id FROM ${table} WHERE created_at <= ? LIMIT 100 FOR UPDATE SKIP LOCKED)`,
-    now - requestRetentionMs,
-  );
-  await sql.run(
-    `INSERT INTO ${table} (request_id, fingerprint, response, created_at) VALUES (?, ?, ?, ?)
+    `WITH expired AS (
+       DELETE FROM ${table} WHERE request_id IN (
+         SELECT request_id FROM ${table} WHERE created_at <= ? AND request_id <> ?
+           LIMIT 100 FOR UPDATE SKIP LOCKED))
+     INSERT INTO ${table} (request_id, fingerprint, response, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (request_id) DO UPDATE
        SET fingerprint = excluded.fingerprint, response = excluded.response, created_at = excluded.created_at`,
+    now - requestRetentionMs,
+    key.requestId,
     key.requestId,
     key.fingerprint,
     codec.encode(value),

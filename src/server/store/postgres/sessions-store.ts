@@ -84,9 +84,16 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
   createSession(session: Session, key: RequestKey | undefined, now: number) {
     return this.db.write((sql) =>
       oncePerRequestId(sql, "sessions_requests", key, now, sessionCodec, async () => {
+        // The session and its scope entries in one statement: one round trip.
+        const entries = Object.entries(session.scope);
         const row = await sql.one<SessionRow>(
-          `INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `WITH s AS (
+             INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *),
+           e AS (
+             INSERT INTO sessions_scope (owner, key, value)
+               SELECT s.id, e.k, e.v FROM s, unnest(?::text[], ?::text[]) AS e (k, v))
+           SELECT * FROM s`,
           session.id,
           JSON.stringify(session.scope),
           session.title,
@@ -95,12 +102,6 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
           msOf(session.startedAt),
           msOf(session.lastActivityAt),
           session.ttlSeconds,
-        );
-        const entries = Object.entries(session.scope);
-        await sql.run(
-          `INSERT INTO sessions_scope (owner, key, value)
-             SELECT ?, k, v FROM unnest(?::text[], ?::text[]) AS e (k, v)`,
-          session.id,
           entries.map(([k]) => k),
           entries.map(([, v]) => v),
         );
@@ -186,9 +187,18 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     return this.db.write((sql) =>
       oncePerRequestId(sql, "sessions_requests", key, now, eventCodec, async () => {
         await activeSession(sql, event.sessionId, now);
+        // The event and the session's counters in one statement: one round trip.
         const row = await sql.one<EventRow>(
-          `INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `WITH e AS (
+             INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *),
+           s AS (
+             UPDATE sessions SET event_count = event_count + 1,
+                 total_input_tokens = total_input_tokens + ?,
+                 total_output_tokens = total_output_tokens + ?,
+                 last_activity_at = ?
+               WHERE id = ?)
+           SELECT * FROM e`,
           event.id,
           event.sessionId,
           event.eventType,
@@ -196,13 +206,6 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
           event.inputTokens,
           event.outputTokens,
           msOf(event.timestamp),
-        );
-        await sql.run(
-          `UPDATE sessions SET event_count = event_count + 1,
-               total_input_tokens = total_input_tokens + ?,
-               total_output_tokens = total_output_tokens + ?,
-               last_activity_at = ?
-             WHERE id = ?`,
           event.inputTokens,
           event.outputTokens,
           now,
