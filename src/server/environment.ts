@@ -1,3 +1,5 @@
+import { schemaNameProblem } from "./store/postgres/schema-name.js";
+
 /** Where the services listen and keep their data, read from the environment. */
 export interface ServeEnvironment {
   readonly sessions: { host: string; port: number };
@@ -22,11 +24,8 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
       "DATABASE_URL must be a postgres:// or postgresql:// URL, e.g. postgres://user:password@localhost:5432/contextiq",
     );
   }
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new Error(
-      `CONTEXTIQ_DATABASE_SCHEMA=${JSON.stringify(schema)} is not a plain lower-case SQL name (letters, digits, _)`,
-    );
-  }
+  const problem = schema === undefined ? undefined : schemaNameProblem(schema);
+  if (problem !== undefined) throw new Error(`CONTEXTIQ_DATABASE_SCHEMA: ${problem}`);
   return {
     sessions: listenAddress(env, "SESSIONS_SERVICE_URL", "http://localhost:8001"),
     memory: listenAddress(env, "MEMORY_SERVICE_URL", "http://localhost:8002"),

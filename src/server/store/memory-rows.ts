@@ -16,7 +16,7 @@ import type { MemoryChanges } from "./store.js";
 export const revisionsKept = 50;
 
 /** A row of `memories`, its embedding in the engine's own form (null when there is none). */
-export interface MemoryRow<Embedding> {
+export interface MemoryColumns<Embedding> {
   seq: number;
   id: string;
   scope: string;
@@ -54,7 +54,7 @@ const optionalTime = (name: string, value: number | null) =>
   value === null ? {} : { [name]: timestampFromMs(value) };
 
 /** The Memory a row holds, given its embedding decoded. */
-export function toMemory(row: MemoryRow<unknown>, embedding: number[]): Memory {
+export function memoryOf(row: MemoryColumns<unknown>, embedding: number[]): Memory {
   return create(MemorySchema, {
     id: row.id,
     scope: JSON.parse(row.scope) as Record<string, string>,

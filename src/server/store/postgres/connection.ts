@@ -1,4 +1,5 @@
 import pg from "pg";
+import { defaultSchema, schemaNameProblem } from "./schema-name.js";
 
 /** Where a PostgreSQL store keeps its data, and how it connects. */
 export interface PostgresOptions {
@@ -19,24 +20,20 @@ export interface PostgresOptions {
   readonly vectorSearch?: "auto" | "pgvector" | "exact";
 }
 
-const defaultSchema = "contextiq";
-
-/** The schema name `options` ask for, checked: it goes into SQL and a startup parameter. */
+/** The schema name `options` ask for, checked: see schemaNameProblem. */
 export function schemaOf(options: PostgresOptions): string {
   const schema = options.schema ?? defaultSchema;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new Error(
-      `database schema ${JSON.stringify(schema)} is not a plain lower-case SQL name (letters, digits, _)`,
-    );
-  }
+  const problem = schemaNameProblem(schema);
+  if (problem !== undefined) throw new Error(`database schema ${problem}`);
   return schema;
 }
 
-/** The URL without its password, for messages and logs. */
+/** The URL without its password (in the authority or as a parameter), for messages and logs. */
 export function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
+    if (parsed.searchParams.has("password")) parsed.searchParams.set("password", "***");
     return parsed.toString();
   } catch {
     return "(not a URL)";
@@ -75,18 +72,25 @@ export function connectionPool(options: PostgresOptions, applicationName: string
     // holding it: the service answers UNAVAILABLE and the client retries.
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // TCP keepalive finds a connection to a database that vanished without closing it.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types: { getTypeParser },
   });
-  // An idle connection that breaks (a database restart) is dropped from the pool and replaced on
-  // demand; without a listener its error would end the process.
-  pool.on("error", () => {});
+  // A connection that breaks (a database restart) emits "error"; without a listener that would
+  // end the process. pg-pool listens only while a connection is idle, so each connection gets
+  // one of its own for the time it is checked out: the query in flight fails and says so.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("error", (error) => {
+    console.warn(`${applicationName}: an idle database connection failed: ${error.message}`);
+  });
   return pool;
 }
 
 /**
  * Column values as the stores want them: int8 (times in ms, counters, sequence numbers, all far
- * below 2^53) as numbers; json kept as text, as SQLite returns it; real[] (embeddings) as numbers,
- * read through JSON.parse, several times faster than the generic array parser.
+ * below 2^53) as numbers; json kept as text, as SQLite returns it; real[] (embeddings) as the
+ * float32 values, read through JSON.parse, several times faster than the generic array parser.
  */
 function getTypeParser(oid: number, format?: string): (value: string) => unknown {
   switch (oid) {
@@ -95,7 +99,9 @@ function getTypeParser(oid: number, format?: string): (value: string) => unknown
     case pg.types.builtins.JSON:
       return (text) => text;
     case float4ArrayOid:
-      return (text) => JSON.parse(`[${text.slice(1, -1)}]`);
+      // PostgreSQL prints the shortest decimal of each float4 ("0.1"); through Float32Array it is
+      // the exact float32 value again, as SQLite's stored bytes give it.
+      return (text) => Array.from(new Float32Array(JSON.parse(`[${text.slice(1, -1)}]`)));
     default:
       return pg.types.getTypeParser(oid, format as "text");
   }

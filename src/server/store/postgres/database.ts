@@ -1,5 +1,5 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type pg from "pg";
+import { asServiceError, conflicts, outcomeUnknown, sqlState } from "./service-errors.js";
 
 /** Runs SQL written with `?` placeholders; each distinct text is prepared once per connection. */
 export interface Sql {
@@ -11,8 +11,17 @@ export interface Sql {
   run(text: string, ...params: unknown[]): Promise<number>;
 }
 
-/** SQLSTATEs after which the whole transaction can run again: nothing of it was kept. */
-const conflicts = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
+/**
+ * Sql outside a transaction: reads, and writes of one statement, whose errors are already the
+ * caller's (see service-errors.ts).
+ */
+export interface Autocommit {
+  /** For reads: a lost connection is UNAVAILABLE. */
+  readonly read: Sql;
+  /** For writes: a lost connection is UNKNOWN, since the statement may have been applied. */
+  readonly write: Sql;
+}
+
 const transactionAttempts = 5;
 
 /** Inside a transaction, errors stay as they are until it ends: see `transaction`. */
@@ -22,15 +31,18 @@ const inTransaction = (error: unknown) => error;
  * A connection pool with transactions: `write` in READ COMMITTED, where writers take row locks
  * (SELECT ... FOR UPDATE) for what they read then change, and `read` in one REPEATABLE READ
  * snapshot, so a count and its page agree. A transaction that loses a deadlock runs again.
- * Errors that mean the database cannot be reached become UNAVAILABLE, which clients retry.
+ * Errors that mean the database cannot be reached become UNAVAILABLE, which clients retry, but
+ * UNKNOWN when the write may have been applied (its COMMIT lost the connection).
  */
 export class PostgresDatabase {
   private readonly statements = new Map<string, { name: string; text: string }>();
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Statements outside a transaction, for single reads and single writes. */
-  readonly autocommit: Sql = this.sqlOn(() => this.pool, asServiceError);
+  readonly autocommit: Autocommit = {
+    read: this.sqlOn(() => this.pool, asServiceError),
+    write: this.sqlOn(() => this.pool, outcomeUnknown),
+  };
 
   write<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.transaction("BEGIN", fn);
@@ -63,9 +75,15 @@ export class PostgresDatabase {
         await client.query(begin);
         begun = true;
         const result = await fn(this.sqlOn(() => client, inTransaction));
-        await client.query("COMMIT");
+        try {
+          await client.query("COMMIT");
+        } catch (error) {
+          broken = error as Error;
+          throw outcomeUnknown(error);
+        }
         return result;
       } catch (error) {
+        if (broken !== undefined) throw error; // COMMIT failed: nothing to roll back or repeat.
         await client.query("ROLLBACK").catch((rollback: Error) => {
           broken = rollback;
         });
@@ -124,62 +142,4 @@ export class PostgresDatabase {
 export function positional(text: string): string {
   let n = 0;
   return text.replace(/\?/g, () => `$${++n}`);
-}
-
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/** Node's codes for a connection that could not be made or was lost. */
-const connectionErrors = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-]);
-
-/**
- * The error a caller should see: ConnectErrors as they are; a database that cannot be reached or
- * that went away (connection errors, SQLSTATE class 08, shutdown, too many connections, the
- * pool's wait running out) as UNAVAILABLE with the cause kept; a conflict still unresolved after
- * several attempts as ABORTED; anything else unchanged (INTERNAL, and logged).
- */
-export function asServiceError(error: unknown): unknown {
-  if (error instanceof ConnectError) return error;
-  const state = sqlState(error);
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (state !== undefined && conflicts.has(state)) {
-    return new ConnectError(
-      `the database kept aborting the transaction (${message}); try again`,
-      Code.Aborted,
-      undefined,
-      undefined,
-      error,
-    );
-  }
-  const unreachable =
-    (typeof code === "string" && connectionErrors.has(code)) ||
-    state?.startsWith("08") ||
-    state === "57P01" || // admin_shutdown
-    state === "57P02" || // crash_shutdown
-    state === "57P03" || // cannot_connect_now
-    state === "53300" || // too_many_connections
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      message,
-    );
-  if (unreachable) {
-    return new ConnectError(
-      `the database is unavailable: ${message}`,
-      Code.Unavailable,
-      undefined,
-      undefined,
-      error,
-    );
-  }
-  return error;
 }

@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
-import { norm, rankBySimilarity } from "../../memory/similarity.js";
+import { norm } from "../../memory/similarity.js";
 import { msOf } from "../codec.js";
+import { live, memoryFilter } from "../memory-filter.js";
 import {
   changesAnything,
-  toMemory as fromRow,
+  type MemoryColumns,
   memoryCodec,
+  memoryOf,
   type RevisionRow,
-  type MemoryRow as Row,
   revisionsKept,
   toRevision,
 } from "../memory-rows.js";
 import { paged } from "../paging.js";
-import { scopeFilter } from "../scope-filter.js";
 import type {
   Listed,
   MemoryChanges,
@@ -24,7 +24,9 @@ import type {
 } from "../store.js";
 import type { PostgresOptions } from "./connection.js";
 import type { Sql } from "./database.js";
+import { asFloat32 } from "./float32.js";
 import { type OpenedDatabase, openDatabase, PostgresStore } from "./postgres-store.js";
+import { rankHere, rankInDatabase } from "./ranking.js";
 import { oncePerRequestId, requestLogTable } from "./request-log.js";
 import { pgvectorSchema } from "./vector-search.js";
 
@@ -76,15 +78,9 @@ const migrations = [
   `,
 ];
 
-type MemoryRow = Row<number[]>;
+type MemoryRow = MemoryColumns<number[]>;
 
-const toMemory = (row: MemoryRow): Memory => fromRow(row, row.embedding ?? []);
-
-/** The SQL condition "this memory is live at ?". */
-const live = "m.deleted_at IS NULL AND m.expires_at > ?";
-
-/** Candidates an exact search reads per round trip when it ranks in this process. */
-const exactSearchBatch = 500;
+const toMemory = (row: MemoryRow): Memory => memoryOf(row, row.embedding ?? []);
 
 /**
  * The Memory store on PostgreSQL (pg), for several replicas on one database. A write locks the
@@ -104,14 +100,18 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     );
   }
 
+  /** The request log, schema-qualified: its name also keys the advisory locks of request_ids. */
+  private readonly requests: string;
+
   private constructor(opened: OpenedDatabase<string | undefined>) {
     super(opened);
+    this.requests = `${opened.schema}.memory_requests`;
     this.vectorSchema = opened.extra;
   }
 
   createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
     return this.db.write((sql) =>
-      oncePerRequestId(sql, "memory_requests", key, now, memoryCodec, async () => {
+      oncePerRequestId(sql, this.requests, key, now, memoryCodec, async () => {
         // The memory and its scope entries in one statement: one round trip.
         const entries = Object.entries(memory.scope);
         const row = (await sql.one<MemoryRow>(
@@ -127,7 +127,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
           JSON.stringify(memory.scope),
           memory.fact,
           memory.topic,
-          memory.embedding.length === 0 ? null : memory.embedding,
+          memory.embedding.length === 0 ? null : asFloat32(memory.embedding),
           memory.embedding.length,
           norm(Float32Array.from(memory.embedding)),
           memory.confidence,
@@ -149,7 +149,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     if (ids.length === 1) {
       // GetMemory: the check and the count in one statement, outside a transaction.
       const [id] = ids as [string];
-      const row = await this.sql.one<MemoryRow>(
+      const row = await this.sql.write.one<MemoryRow>(
         `UPDATE memories m SET access_count = m.access_count + 1, last_accessed_at = ?
            WHERE m.id = ? AND ${live} RETURNING *`,
         now,
@@ -173,7 +173,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     now: number,
     page: PageRequest,
   ): Promise<Listed<Memory>> {
-    const { where, params } = filter(query, query.includeDeleted ? undefined : now);
+    const { where, params } = memoryFilter(query, query.includeDeleted ? undefined : now);
     return this.db.read(async (sql) => {
       const { total } = (await sql.one<{ total: number }>(
         `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
@@ -196,7 +196,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
     now: number,
   ) {
-    const { where, params } = filter(query, now);
+    const { where, params } = memoryFilter(query, now);
     where.push("m.dimensions = ?", "m.confidence >= ?", "m.norm > 0");
     params.push(query.embedding.length, query.minConfidence);
     return this.db.write(async (sql) => {
@@ -227,7 +227,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
       if (!changesAnything(current, changes)) return current;
       const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
       const revision = factChanged ? row.last_revision + 1 : row.last_revision;
-      const embedding = changes.embedding ?? row.embedding ?? [];
+      const embedding = changes.embedding ? asFloat32(changes.embedding) : (row.embedding ?? []);
       const updated = (await sql.one<MemoryRow>(
         `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, norm = ?,
              confidence = ?, importance = ?, updated_at = ?, last_revision = ?
@@ -267,7 +267,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
 
   async deleteMemory(id: string, reason: string, now: number) {
     // One statement: a memory already deleted keeps its first deleted_at and reason.
-    const row = await this.sql.one<MemoryRow>(
+    const row = await this.sql.write.one<MemoryRow>(
       `UPDATE memories SET
            deletion_reason = CASE WHEN deleted_at IS NULL THEN ? ELSE deletion_reason END,
            updated_at = CASE WHEN deleted_at IS NULL THEN ? ELSE updated_at END,
@@ -361,69 +361,4 @@ async function touch(
     [...counts.values()],
   );
   return new Map(rows.map((row) => [row.id, row]));
-}
-
-/** WHERE conditions and parameters for a scope, a topic and, unless undefined, liveness at a time. */
-function filter(query: MemoryQuery, liveAt: number | undefined) {
-  const scope = scopeFilter("memories_scope", "m.seq", query.scope);
-  const where = [...(liveAt === undefined ? [] : [live]), ...scope.conditions];
-  const params: (string | number)[] = [...(liveAt === undefined ? [] : [liveAt]), ...scope.params];
-  if (query.topic) {
-    where.push("m.topic = ?");
-    params.push(query.topic);
-  }
-  if (where.length === 0) where.push("TRUE");
-  return { where, params };
-}
-
-/**
- * Exact search in the database with pgvector's cosine distance: only the winners travel. The
- * embedding column is real[], cast per row; ties go to the older memory, as when ranking here.
- */
-async function rankInDatabase(
-  sql: Sql,
-  vector: string,
-  where: string[],
-  params: unknown[],
-  query: { embedding: readonly number[]; limit: number },
-): Promise<{ id: string; similarityScore: number }[]> {
-  const distance = `m.embedding::${vector}.vector OPERATOR(${vector}.<=>) ?::real[]::${vector}.vector`;
-  const rows = await sql.all<{ id: string; distance: number }>(
-    `SELECT m.id, ${distance} AS distance FROM memories m WHERE ${where.join(" AND ")}
-       ORDER BY 2, m.seq LIMIT ?`,
-    query.embedding,
-    ...params,
-    query.limit,
-  );
-  return rows.map(({ id, distance }) => ({ id, similarityScore: 1 - distance }));
-}
-
-/**
- * Exact search in this process, as the SQLite store does it, for a database without pgvector:
- * candidates stream in batches by seq, each scored and let go, so memory stays flat.
- */
-async function rankHere(
-  sql: Sql,
-  where: string[],
-  params: unknown[],
-  embedding: readonly number[],
-  limit: number,
-): Promise<{ id: string; similarityScore: number }[]> {
-  const best: { id: string; similarityScore: number }[] = [];
-  let after = 0;
-  for (;;) {
-    const rows = await sql.all<{ seq: number; id: string; embedding: number[]; norm: number }>(
-      `SELECT m.seq, m.id, m.embedding, m.norm FROM memories m
-         WHERE ${where.join(" AND ")} AND m.seq > ? ORDER BY m.seq LIMIT ?`,
-      ...params,
-      after,
-      exactSearchBatch,
-    );
-    best.push(...rankBySimilarity(embedding, rows, limit));
-    best.sort((a, b) => b.similarityScore - a.similarityScore);
-    best.length = Math.min(best.length, limit);
-    const last = rows.at(-1);
-    if (last === undefined || rows.length < exactSearchBatch) return best;
-    after = last.seq;
-  }
 }

@@ -13,24 +13,25 @@ export async function migrate(
   component: string,
   migrations: readonly string[],
 ): Promise<void> {
+  const quoted = `"${schema}"`;
   await client.query("BEGIN");
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
       `contextiq.migrate.${schema}`,
     ]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     // The connection's search_path names the schema; set it again now that the schema exists.
-    await client.query(`SET LOCAL search_path TO ${schema}`);
+    await client.query(`SET LOCAL search_path TO ${quoted}`);
     await client.query(`
-      CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+      CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
         component   text PRIMARY KEY,
         version     integer NOT NULL,
         migrated_at timestamptz NOT NULL DEFAULT now()
       );
-      CREATE TABLE IF NOT EXISTS ${schema}.settings (key text PRIMARY KEY, value bytea NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${quoted}.settings (key text PRIMARY KEY, value bytea NOT NULL);
     `);
     const { rows } = await client.query<{ version: number }>(
-      `SELECT version FROM ${schema}.schema_migrations WHERE component = $1`,
+      `SELECT version FROM ${quoted}.schema_migrations WHERE component = $1`,
       [component],
     );
     const current = rows[0]?.version ?? 0;
@@ -41,7 +42,7 @@ export async function migrate(
     }
     for (const sql of migrations.slice(current)) await client.query(sql);
     await client.query(
-      `INSERT INTO ${schema}.schema_migrations (component, version) VALUES ($1, $2)
+      `INSERT INTO ${quoted}.schema_migrations (component, version) VALUES ($1, $2)
          ON CONFLICT (component) DO UPDATE SET version = excluded.version, migrated_at = now()`,
       [component, migrations.length],
     );
@@ -62,12 +63,13 @@ export async function sharedPageTokenKey(
   component: string,
 ): Promise<Uint8Array> {
   const key = `${component}.page_token_key`;
+  const quoted = `"${schema}"`;
   await client.query(
-    `INSERT INTO ${schema}.settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+    `INSERT INTO ${quoted}.settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
     [key, randomBytes(32)],
   );
   const { rows } = await client.query<{ value: Buffer }>(
-    `SELECT value FROM ${schema}.settings WHERE key = $1`,
+    `SELECT value FROM ${quoted}.settings WHERE key = $1`,
     [key],
   );
   const value = rows[0]?.value;

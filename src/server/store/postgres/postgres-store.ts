@@ -1,11 +1,13 @@
 import type { StoreBase } from "../store.js";
 import { connectionPool, type PostgresOptions, redactedUrl, schemaOf } from "./connection.js";
-import { PostgresDatabase, type Sql } from "./database.js";
+import { type Autocommit, PostgresDatabase } from "./database.js";
 import { migrate, sharedPageTokenKey } from "./migrations.js";
 
 /** A store's database, opened: migrated, with its page-token key, and whatever `prepare` made. */
 export interface OpenedDatabase<Extra> {
   readonly database: PostgresDatabase;
+  /** The schema of the tables, quoted for SQL. */
+  readonly schema: string;
   readonly pageTokenKey: Uint8Array;
   readonly extra: Extra;
 }
@@ -26,7 +28,7 @@ export async function openDatabase<Extra>(
     return await database.session(async (client) => {
       await migrate(client, schema, component, migrations);
       const pageTokenKey = await sharedPageTokenKey(client, schema, component);
-      return { database, pageTokenKey, extra: await prepare(client) };
+      return { database, schema: `"${schema}"`, pageTokenKey, extra: await prepare(client) };
     });
   } catch (error) {
     await database.close();
@@ -46,18 +48,21 @@ export async function openDatabase<Extra>(
 export abstract class PostgresStore implements StoreBase {
   readonly pageTokenKey: Uint8Array;
   protected readonly db: PostgresDatabase;
+  /** The schema of the tables, quoted for SQL, for names that must not depend on search_path. */
+  protected readonly schema: string;
   /** Statements outside a transaction, for reads of one row and writes of one statement. */
-  protected readonly sql: Sql;
+  protected readonly sql: Autocommit;
 
   protected constructor(opened: OpenedDatabase<unknown>) {
     this.db = opened.database;
+    this.schema = opened.schema;
     this.sql = opened.database.autocommit;
     this.pageTokenKey = opened.pageTokenKey;
   }
 
   async ready(): Promise<boolean> {
     try {
-      return (await this.sql.one("SELECT 1 AS ok")) !== undefined;
+      return (await this.sql.read.one("SELECT 1 AS ok")) !== undefined;
     } catch {
       return false;
     }

@@ -10,8 +10,9 @@ import type { Sql } from "./database.js";
  * Runs `create` at most once per request_id (AIP-155), across every replica. Must be called inside
  * a write transaction: an advisory lock on the request_id, held until the transaction ends, makes
  * a repeat wait for the first request and then find its stored result (the same content gets it
- * again, other content is ALREADY_EXISTS). `table` is the store's request log. Without a key it
- * just runs `create`.
+ * again, other content is ALREADY_EXISTS). `table` is the store's request log, schema-qualified,
+ * so that stores in other schemas of the database take other locks. Without a key it just runs
+ * `create`.
  */
 export async function oncePerRequestId<T>(
   sql: Sql,

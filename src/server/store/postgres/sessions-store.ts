@@ -77,13 +77,17 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     );
   }
 
+  /** The request log, schema-qualified: its name also keys the advisory locks of request_ids. */
+  private readonly requests: string;
+
   private constructor(opened: OpenedDatabase<unknown>) {
     super(opened);
+    this.requests = `${opened.schema}.sessions_requests`;
   }
 
   createSession(session: Session, key: RequestKey | undefined, now: number) {
     return this.db.write((sql) =>
-      oncePerRequestId(sql, "sessions_requests", key, now, sessionCodec, async () => {
+      oncePerRequestId(sql, this.requests, key, now, sessionCodec, async () => {
         // The session and its scope entries in one statement: one round trip.
         const entries = Object.entries(session.scope);
         const row = await sql.one<SessionRow>(
@@ -111,7 +115,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
   }
 
   async getSession(id: string) {
-    const row = await this.sql.one<SessionRow>(liveSession, id);
+    const row = await this.sql.read.one<SessionRow>(liveSession, id);
     return row && toSession(row);
   }
 
@@ -157,7 +161,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
   }
 
   async endSession(id: string, now: number) {
-    const row = await this.sql.one<SessionRow>(
+    const row = await this.sql.write.one<SessionRow>(
       `UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND deleted_at IS NULL
          RETURNING *`,
       now,
@@ -185,7 +189,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
 
   createEvent(event: Event, key: RequestKey | undefined, now: number) {
     return this.db.write((sql) =>
-      oncePerRequestId(sql, "sessions_requests", key, now, eventCodec, async () => {
+      oncePerRequestId(sql, this.requests, key, now, eventCodec, async () => {
         await activeSession(sql, event.sessionId, now);
         // The event and the session's counters in one statement: one round trip.
         const row = await sql.one<EventRow>(

@@ -3,17 +3,17 @@ import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1
 import { notFound } from "../../errors.js";
 import { norm, rankBySimilarity } from "../../memory/similarity.js";
 import { msOf } from "../codec.js";
+import { live, memoryFilter } from "../memory-filter.js";
 import {
   changesAnything,
-  toMemory as fromRow,
+  type MemoryColumns,
   memoryCodec,
+  memoryOf,
   type RevisionRow,
-  type MemoryRow as Row,
   revisionsKept,
   toRevision,
 } from "../memory-rows.js";
 import { paged } from "../paging.js";
-import { scopeFilter } from "../scope-filter.js";
 import type {
   Listed,
   MemoryChanges,
@@ -70,10 +70,10 @@ const migrations = [
   `,
 ];
 
-type MemoryRow = Row<Buffer>;
+type MemoryRow = MemoryColumns<Buffer>;
 
 function toMemory(row: MemoryRow): Memory {
-  return fromRow(row, row.embedding ? decodeEmbedding(row.embedding) : []);
+  return memoryOf(row, row.embedding ? decodeEmbedding(row.embedding) : []);
 }
 
 /** Embeddings are stored as little-endian float32, the precision the contract's `float` carries. */
@@ -95,9 +95,6 @@ function floats(blob: Buffer): Float32Array {
   const aligned = blob.byteOffset % 4 === 0 ? blob : new Uint8Array(blob);
   return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
-
-/** The SQL condition "this memory is live at ?". */
-const live = "m.deleted_at IS NULL AND m.expires_at > ?";
 
 /**
  * The Memory store on SQLite (better-sqlite3): a file, or ":memory:". Every method runs one
@@ -161,7 +158,7 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     page: PageRequest,
   ): Promise<Listed<Memory>> {
     return this.read(() => {
-      const { where, params } = this.filter(query, query.includeDeleted ? undefined : now);
+      const { where, params } = memoryFilter(query, query.includeDeleted ? undefined : now);
       const { total } = this.sql(
         `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
       ).get(...params) as { total: number };
@@ -180,12 +177,14 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     now: number,
   ) {
     return this.write(() => {
-      const { where, params } = this.filter(query, now);
+      const { where, params } = memoryFilter(query, now);
       // Only ids, vectors and their norms are read to rank, one row at a time, each vector viewed
-      // in place; full messages are built for the winners alone.
+      // in place; full messages are built for the winners alone. Oldest first, so that a tie goes
+      // to the older memory (the sort is stable), as on PostgreSQL.
       const rows = this.sql(
         `SELECT m.id, m.embedding, m.norm FROM memories m
-           WHERE ${where.join(" AND ")} AND m.dimensions = ? AND m.confidence >= ?`,
+           WHERE ${where.join(" AND ")} AND m.dimensions = ? AND m.confidence >= ?
+           ORDER BY m.seq`,
       ).iterate(...params, query.embedding.length, query.minConfidence) as IterableIterator<{
         id: string;
         embedding: Buffer;
@@ -295,21 +294,6 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     return this.sql(`SELECT * FROM memories m WHERE m.id = ? AND ${live}`).get(id, now) as
       | MemoryRow
       | undefined;
-  }
-
-  private filter(query: MemoryQuery, liveAt: number | undefined) {
-    const scope = scopeFilter("memories_scope", "m.seq", query.scope);
-    const where = [...(liveAt === undefined ? [] : [live]), ...scope.conditions];
-    const params: (string | number)[] = [
-      ...(liveAt === undefined ? [] : [liveAt]),
-      ...scope.params,
-    ];
-    if (query.topic) {
-      where.push("m.topic = ?");
-      params.push(query.topic);
-    }
-    if (where.length === 0) where.push("1 = 1");
-    return { where, params };
   }
 
   private touch(ids: readonly string[], now: number) {

@@ -1,0 +1,26 @@
+import { scopeFilter } from "./scope-filter.js";
+import type { MemoryQuery } from "./store.js";
+
+// SQL that both engines share (with `?` placeholders): which memories a list or search covers.
+
+/** The SQL condition "the memory `m` is live at ?". */
+export const live = "m.deleted_at IS NULL AND m.expires_at > ?";
+
+/**
+ * WHERE conditions (on `memories m`) and their parameters for a scope, a topic and, unless
+ * `liveAt` is undefined, being live at that time.
+ */
+export function memoryFilter(
+  query: MemoryQuery,
+  liveAt: number | undefined,
+): { where: string[]; params: (string | number)[] } {
+  const scope = scopeFilter("memories_scope", "m.seq", query.scope);
+  const where = [...(liveAt === undefined ? [] : [live]), ...scope.conditions];
+  const params: (string | number)[] = [...(liveAt === undefined ? [] : [liveAt]), ...scope.params];
+  if (query.topic) {
+    where.push("m.topic = ?");
+    params.push(query.topic);
+  }
+  if (where.length === 0) where.push("1 = 1");
+  return { where, params };
+}
