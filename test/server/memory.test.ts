@@ -261,6 +261,27 @@ describeEachStore("MemoryService", (store) => {
         ]);
       });
 
+      it("breaks a tie in favour of the older memory", async () => {
+        const s = scope();
+        const older = await remember({ scope: s, fact: "older", embedding: [0.6, 0.8] });
+        const newer = await remember({ scope: s, fact: "newer", embedding: [0.6, 0.8] });
+        const { results } = await clients().memory.searchMemories({
+          scope: s,
+          queryEmbedding: [0.6, 0.8],
+          limit: 1,
+        });
+        expect(results.map((r) => r.memory?.id)).toEqual([older.id]);
+        expect(results[0]?.similarityScore).toBeCloseTo(1, 6);
+        expect(newer.id).not.toBe(older.id);
+      });
+
+      it("stores an embedding at float32 precision: below its range a value becomes 0", async () => {
+        const memory = await remember({ scope: scope(), fact: "tiny", embedding: [1e-50, 0.1] });
+        expect(memory.embedding).toEqual([0, Math.fround(0.1)]);
+        const { memory: read } = await clients().memory.getMemory({ id: memory.id });
+        expect(read?.embedding).toEqual([0, Math.fround(0.1)]);
+      });
+
       it("applies topic, min_confidence and limit, and counts an access of each result", async () => {
         const s = scope();
         await remember({ scope: s, fact: "sure", topic: "t", embedding: [1, 0], confidence: 0.9 });

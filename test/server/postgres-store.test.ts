@@ -184,6 +184,48 @@ describeOnPostgres("the PostgreSQL store", (url) => {
     }
   });
 
+  it("survives the database ending a connection inside a transaction: that call is UNAVAILABLE, the next succeeds", async () => {
+    const options = fresh();
+    const services = await startServices({ database: options });
+    const sessions = createClient(
+      SessionsService,
+      createConnectTransport({ baseUrl: services.sessionsUrl, httpVersion: "1.1" }),
+    );
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      const { session } = await sessions.createSession({ title: "locked" });
+      const id = session?.id ?? "";
+      // Holding the session's row lock makes the service's UpdateSessionState wait inside its
+      // transaction; then the database ends that connection (as a restart or failover would).
+      await holder.query("BEGIN");
+      await holder.query(`SELECT 1 FROM "${options.schema}".sessions WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
+      const update = rejection(
+        sessions.updateSessionState({ id, state: { a: 1 } }),
+        Code.Unavailable,
+      );
+      let pid: number | undefined;
+      while (pid === undefined) {
+        // The connection that waits for the holder's lock.
+        const { rows } = await holder.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))",
+        );
+        pid = rows[0]?.pid;
+        if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await holder.query("SELECT pg_terminate_backend($1)", [pid]);
+      expect((await update).message).toMatch(/the database is unavailable \(SQLSTATE 57P01\)/);
+      await holder.query("ROLLBACK");
+      const { session: updated } = await sessions.updateSessionState({ id, state: { b: 2 } });
+      expect(updated?.state).toEqual({ b: 2 });
+    } finally {
+      await holder.end();
+      await services.close();
+    }
+  });
+
   it("passes a store's ConnectError through and keeps nothing of the failed create", async () => {
     const options = fresh();
     const sessions = await PostgresSessionsStore.open(options);

@@ -127,6 +127,41 @@ describeEachStore("two server processes on one database", (store) => {
     for (const [a, b] of memories) expect(a?.memory?.id).toBe(b?.memory?.id);
     const listed = await (replicas[1] as Replica).memory.listMemories({ scope, pageSize: 1 });
     expect(listed.totalSize).toBe(requestIds.length);
+
+    // An event too: one record, and the session's counters moved once.
+    const { session } = await (replicas[0] as Replica).sessions.createSession({ scope });
+    const sessionId = session?.id ?? "";
+    const eventRequestIds = requestIds.map(() => randomUUID());
+    const events = await Promise.all(
+      eventRequestIds.map((requestId) =>
+        Promise.all(
+          replicas.map((r) =>
+            r.sessions.createEvent({ sessionId, eventType: "m", inputTokens: 2, requestId }),
+          ),
+        ),
+      ),
+    );
+    for (const [a, b] of events) expect(a?.event?.id).toBe(b?.event?.id);
+    const { session: after } = await (replicas[1] as Replica).sessions.getSession({
+      id: sessionId,
+    });
+    expect(after?.eventCount).toBe(requestIds.length);
+    expect(after?.totalInputTokens).toBe(BigInt(2 * requestIds.length));
+  });
+
+  it("keeps every key when both replicas merge into one session's state at once", async () => {
+    const { session } = await (replicas[0] as Replica).sessions.createSession({
+      scope: { user_id: randomUUID() },
+    });
+    const id = session?.id ?? "";
+    const merges = 60;
+    await alternating(replicas, merges, 16, (r, i) =>
+      r.sessions.updateSessionState({ id, state: { [`k${i}`]: i }, merge: true }),
+    );
+    const { session: after } = await (replicas[1] as Replica).sessions.getSession({ id });
+    expect(after?.state).toEqual(
+      Object.fromEntries(Array.from({ length: merges }, (_, i) => [`k${i}`, i])),
+    );
   });
 
   it("loses no event and no token when both replicas append to one session", async () => {
@@ -152,7 +187,14 @@ describeEachStore("two server processes on one database", (store) => {
     expect(after?.totalInputTokens).toBe(BigInt((count * (count - 1)) / 2));
     expect(after?.totalOutputTokens).toBe(BigInt(count));
 
-    // Every event once, in one order that both replicas agree on, across pages from both.
+    // Every event once, across pages taken from both replicas in turn, in the order each replica
+    // lists them whole.
+    const whole = await Promise.all(
+      replicas.map(async (r) =>
+        (await r.sessions.listEvents({ sessionId, pageSize: 1000 })).events.map((e) => e.id),
+      ),
+    );
+    expect(whole[1]).toEqual(whole[0]);
     const seen: string[] = [];
     let pageToken = "";
     for (let page = 0; ; page++) {
@@ -163,7 +205,8 @@ describeEachStore("two server processes on one database", (store) => {
       pageToken = listed.nextPageToken;
       if (pageToken === "") break;
     }
-    expect(seen.sort()).toEqual(events.map((e) => e.event?.id).sort());
+    expect(seen).toEqual(whole[0]);
+    expect([...seen].sort()).toEqual(events.map((e) => e.event?.id).sort());
   });
 
   it("counts every access and numbers every revision once when both replicas change one memory", async () => {
