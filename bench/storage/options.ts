@@ -1,0 +1,82 @@
+/** The command line of bench/storage.ts, and the two presets it chooses between. */
+import { parseArgs } from "node:util";
+import { defaultOutDir } from "../harness/paths.js";
+
+export const usage = `usage: npx tsx bench/storage.ts [--quick] [--database-url URL] [--out DIR]
+
+  --quick              a smoke run: 1 s windows, one round, searches at 2,000 and 10,000
+                       memories, 5 queries each (noisy: for checking that it works)
+  --database-url URL   the PostgreSQL server to measure; else env BENCH_DATABASE_URL, else
+                       TEST_DATABASE_URL; with none, SQLite alone. Each run uses fresh schemas
+                       (bench_<hex>) and drops them at the end
+  --out DIR            where storage.md and storage.json go (default bench/results)
+  --help`;
+
+/** Everything a run needs to know, presets resolved. */
+export interface StorageOptions {
+  readonly quick: boolean;
+  /** The PostgreSQL URL, or undefined to run SQLite alone. */
+  readonly databaseUrl: string | undefined;
+  /** Where the URL came from, or why PostgreSQL is skipped. */
+  readonly databaseUrlSource: string;
+  readonly outDir: string;
+  /** Rounds of the creates; the engine order alternates from one to the next. */
+  readonly rounds: number;
+  /** Concurrent callers of the creates' closed loops. */
+  readonly concurrency: readonly number[];
+  /** Each create window, after its warm-up. */
+  readonly windowMs: number;
+  readonly warmupMs: number;
+  /** Memories in the searched scope: the first size, then grown to the second. */
+  readonly searchSizes: readonly [number, number];
+  /** Timed queries per size and engine, after the warm-up queries. */
+  readonly searchQueries: number;
+  readonly searchWarmupQueries: number;
+}
+
+/** The options, or undefined after --help. Throws parseArgs' TypeError on a bad command line. */
+export function parseOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): StorageOptions | undefined {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      "database-url": { type: "string" },
+      out: { type: "string", default: defaultOutDir },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const { url, source } = databaseUrl(values["database-url"], env);
+  const quick = values.quick;
+  return {
+    quick,
+    databaseUrl: url,
+    databaseUrlSource: source,
+    outDir: values.out,
+    rounds: quick ? 1 : 3,
+    concurrency: [1, 16],
+    windowMs: quick ? 1_000 : 4_000,
+    warmupMs: quick ? 200 : 500,
+    searchSizes: quick ? [2_000, 10_000] : [10_000, 100_000],
+    searchQueries: quick ? 5 : 30,
+    searchWarmupQueries: 2,
+  };
+}
+
+function databaseUrl(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { url: string | undefined; source: string } {
+  if (option) return { url: option, source: "--database-url" };
+  for (const name of ["BENCH_DATABASE_URL", "TEST_DATABASE_URL"]) {
+    const url = env[name];
+    if (url) return { url, source: `env ${name}` };
+  }
+  return {
+    url: undefined,
+    source: "no --database-url, and neither BENCH_DATABASE_URL nor TEST_DATABASE_URL is set",
+  };
+}
