@@ -3,13 +3,16 @@ import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1
 import { notFound } from "../../errors.js";
 import { norm } from "../../memory/similarity.js";
 import { msOf } from "../codec.js";
+import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
 import { live, memoryFilter } from "../memory-filter.js";
 import {
   changesAnything,
   type MemoryColumns,
   memoryCodec,
+  memoryColumns,
   memoryOf,
   type RevisionRow,
+  revisionColumns,
   revisionsKept,
   toRevision,
 } from "../memory-rows.js";
@@ -118,11 +121,11 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
           `WITH m AS (
              INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
                  importance, source_type, source_id, expires_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *),
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${memoryColumns()}),
            s AS (
              INSERT INTO memories_scope (owner, key, value)
                SELECT m.seq, e.k, e.v FROM m, unnest(?::text[], ?::text[]) AS e (k, v))
-           SELECT * FROM m`,
+           SELECT ${memoryColumns()} FROM m`,
           memory.id,
           JSON.stringify(memory.scope),
           memory.fact,
@@ -151,7 +154,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
       const [id] = ids as [string];
       const row = await this.sql.write.one<MemoryRow>(
         `UPDATE memories m SET access_count = m.access_count + 1, last_accessed_at = ?
-           WHERE m.id = ? AND ${live} RETURNING *`,
+           WHERE m.id = ? AND ${live} RETURNING ${memoryColumns("m")}`,
         now,
         id,
         now,
@@ -173,20 +176,9 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     now: number,
     page: PageRequest,
   ): Promise<Listed<Memory>> {
-    const { where, params } = memoryFilter(query, query.includeDeleted ? undefined : now);
+    const queries = listMemoriesQueries(query, query.includeDeleted ? undefined : now, page);
     return this.db.read(async (sql) => {
-      const { total } = (await sql.one<{ total: number }>(
-        `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
-        ...params,
-      )) as { total: number };
-      const after = page.after?.[0];
-      const rows = await sql.all<MemoryRow>(
-        `SELECT m.* FROM memories m WHERE ${[...where, ...(after === undefined ? [] : ["m.seq < ?"])].join(" AND ")}
-           ORDER BY m.seq DESC LIMIT ?`,
-        ...params,
-        ...(after === undefined ? [] : [after]),
-        page.limit + 1,
-      );
+      const { total, rows } = await this.page<MemoryRow>(sql, queries);
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toMemory), page.limit, total, (m) => [seqs.get(m.id) ?? 0]);
     });
@@ -231,7 +223,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
       const updated = (await sql.one<MemoryRow>(
         `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, norm = ?,
              confidence = ?, importance = ?, updated_at = ?, last_revision = ?
-           WHERE id = ? RETURNING *`,
+           WHERE id = ? RETURNING ${memoryColumns()}`,
         changes.fact ?? row.fact,
         changes.topic ?? row.topic,
         embedding.length === 0 ? null : embedding,
@@ -272,7 +264,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
            deletion_reason = CASE WHEN deleted_at IS NULL THEN ? ELSE deletion_reason END,
            updated_at = CASE WHEN deleted_at IS NULL THEN ? ELSE updated_at END,
            deleted_at = COALESCE(deleted_at, ?)
-         WHERE id = ? RETURNING *`,
+         WHERE id = ? RETURNING ${memoryColumns()}`,
       reason,
       now,
       now,
@@ -285,17 +277,9 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
   listRevisions(memoryId: string, now: number, page: PageRequest): Promise<Listed<MemoryRevision>> {
     return this.db.read(async (sql) => {
       await liveOrNotFound(sql, memoryId, now);
-      const { total } = (await sql.one<{ total: number }>(
-        "SELECT COUNT(*) AS total FROM revisions WHERE memory_id = ?",
-        memoryId,
-      )) as { total: number };
-      const after = page.after?.[0];
-      const rows = await sql.all<RevisionRow>(
-        `SELECT * FROM revisions WHERE memory_id = ? ${after === undefined ? "" : "AND revision_number < ?"}
-           ORDER BY revision_number DESC LIMIT ?`,
-        memoryId,
-        ...(after === undefined ? [] : [after]),
-        page.limit + 1,
+      const { total, rows } = await this.page<RevisionRow>(
+        sql,
+        listRevisionsQueries(memoryId, page),
       );
       return paged(rows.map(toRevision), page.limit, total, (r) => [r.revisionNumber]);
     });
@@ -305,7 +289,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     return this.db.read(async (sql) => {
       await liveOrNotFound(sql, memoryId, now);
       const row = await sql.one<RevisionRow>(
-        "SELECT * FROM revisions WHERE memory_id = ? AND revision_number = ?",
+        `SELECT ${revisionColumns} FROM revisions WHERE memory_id = ? AND revision_number = ?`,
         memoryId,
         revisionNumber,
       );
@@ -327,7 +311,8 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
  */
 function lockLive(sql: Sql, ids: readonly string[], now: number): Promise<MemoryRow[]> {
   return sql.all<MemoryRow>(
-    `SELECT m.* FROM memories m WHERE m.id = ANY(?::text[]) AND ${live} ORDER BY m.id FOR UPDATE`,
+    `SELECT ${memoryColumns("m")} FROM memories m
+       WHERE m.id = ANY(?::text[]) AND ${live} ORDER BY m.id FOR UPDATE`,
     [...new Set(ids)],
     now,
   );
@@ -355,7 +340,7 @@ async function touch(
     `UPDATE memories m SET access_count = m.access_count + c.n, last_accessed_at = ?
        FROM unnest(?::text[], ?::int[]) AS c (id, n)
        WHERE m.id = c.id
-       RETURNING m.*`,
+       RETURNING ${memoryColumns("m")}`,
     now,
     [...counts.keys()],
     [...counts.values()],

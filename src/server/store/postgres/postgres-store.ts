@@ -1,6 +1,7 @@
+import type { PageQueries } from "../list-queries.js";
 import type { StoreBase } from "../store.js";
 import { connectionPool, type PostgresOptions, redactedUrl, schemaOf } from "./connection.js";
-import { type Autocommit, PostgresDatabase } from "./database.js";
+import { type Autocommit, PostgresDatabase, type Sql } from "./database.js";
 import { migrate, sharedPageTokenKey } from "./migrations.js";
 
 /** A store's database, opened: migrated, with its page-token key, and whatever `prepare` made. */
@@ -58,6 +59,18 @@ export abstract class PostgresStore implements StoreBase {
     this.schema = opened.schema;
     this.sql = opened.database.autocommit;
     this.pageTokenKey = opened.pageTokenKey;
+  }
+
+  /** The count and the rows of a page; call inside `db.read`, so that both see one snapshot. */
+  protected async page<Row>(
+    sql: Sql,
+    queries: PageQueries,
+  ): Promise<{ total: number; rows: Row[] }> {
+    const counted = await sql.one<{ total: number }>(queries.count.text, ...queries.count.params);
+    return {
+      total: counted?.total ?? 0,
+      rows: await sql.all<Row>(queries.rows.text, ...queries.rows.params),
+    };
   }
 
   async ready(): Promise<boolean> {

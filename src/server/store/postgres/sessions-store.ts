@@ -3,13 +3,15 @@ import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessi
 import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
 import { msOf } from "../codec.js";
+import { listEventsQueries, listSessionsQueries } from "../list-queries.js";
 import { paged } from "../paging.js";
-import { scopeFilter } from "../scope-filter.js";
 import {
   type EventRow,
   eventCodec,
+  eventColumns,
   type SessionRow,
   sessionCodec,
+  sessionColumns,
   toEvent,
   toSession,
 } from "../session-rows.js";
@@ -62,7 +64,7 @@ const migrations = [
 ];
 
 /** The live session row, or undefined; `FOR UPDATE` when the caller goes on to change it. */
-const liveSession = "SELECT * FROM sessions WHERE id = ? AND deleted_at IS NULL";
+const liveSession = `SELECT ${sessionColumns} FROM sessions WHERE id = ? AND deleted_at IS NULL`;
 
 /**
  * The Sessions store on PostgreSQL (pg), for several replicas on one database. Writes to a session
@@ -93,11 +95,11 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
         const row = await sql.one<SessionRow>(
           `WITH s AS (
              INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *),
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${sessionColumns}),
            e AS (
              INSERT INTO sessions_scope (owner, key, value)
                SELECT s.id, e.k, e.v FROM s, unnest(?::text[], ?::text[]) AS e (k, v))
-           SELECT * FROM s`,
+           SELECT ${sessionColumns} FROM s`,
           session.id,
           JSON.stringify(session.scope),
           session.title,
@@ -123,26 +125,8 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     query: { scope: Record<string, string>; activeAt?: number | undefined },
     page: PageRequest,
   ): Promise<Listed<Session>> {
-    const scope = scopeFilter("sessions_scope", "s.id", query.scope);
-    const where = ["s.deleted_at IS NULL", ...scope.conditions];
-    const params: (string | number)[] = [...scope.params];
-    if (query.activeAt !== undefined) {
-      where.push("s.ended_at IS NULL", "s.last_activity_at + s.ttl_seconds * 1000 > ?");
-      params.push(query.activeAt);
-    }
     return this.db.read(async (sql) => {
-      const { total } = (await sql.one<{ total: number }>(
-        `SELECT COUNT(*) AS total FROM sessions s WHERE ${where.join(" AND ")}`,
-        ...params,
-      )) as { total: number };
-      const after = page.after === undefined ? [] : ["(s.last_activity_at, s.id) < (?, ?)"];
-      const rows = await sql.all<SessionRow>(
-        `SELECT s.* FROM sessions s WHERE ${[...where, ...after].join(" AND ")}
-           ORDER BY s.last_activity_at DESC, s.id DESC LIMIT ?`,
-        ...params,
-        ...(page.after ?? []),
-        page.limit + 1,
-      );
+      const { total, rows } = await this.page<SessionRow>(sql, listSessionsQueries(query, page));
       return paged(rows.map(toSession), page.limit, total, (s) => [msOf(s.lastActivityAt), s.id]);
     });
   }
@@ -151,7 +135,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     return this.db.write(async (sql) => {
       const session = await activeSession(sql, id, now);
       const row = await sql.one<SessionRow>(
-        "UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ? RETURNING *",
+        `UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ? RETURNING ${sessionColumns}`,
         JSON.stringify(update(session.state ?? {})),
         now,
         id,
@@ -163,7 +147,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
   async endSession(id: string, now: number) {
     const row = await this.sql.write.one<SessionRow>(
       `UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND deleted_at IS NULL
-         RETURNING *`,
+         RETURNING ${sessionColumns}`,
       now,
       id,
     );
@@ -195,14 +179,14 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
         const row = await sql.one<EventRow>(
           `WITH e AS (
              INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *),
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${eventColumns}),
            s AS (
              UPDATE sessions SET event_count = event_count + 1,
                  total_input_tokens = total_input_tokens + ?,
                  total_output_tokens = total_output_tokens + ?,
                  last_activity_at = ?
                WHERE id = ?)
-           SELECT * FROM e`,
+           SELECT ${eventColumns} FROM e`,
           event.id,
           event.sessionId,
           event.eventType,
@@ -224,7 +208,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     return this.db.read(async (sql) => {
       if (!(await sql.one(liveSession, sessionId))) throw notFound("session", sessionId);
       const row = await sql.one<EventRow>(
-        "SELECT * FROM events WHERE id = ? AND session_id = ?",
+        `SELECT ${eventColumns} FROM events WHERE id = ? AND session_id = ?`,
         id,
         sessionId,
       );
@@ -241,20 +225,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
       if (!(await sql.one(liveSession, query.sessionId))) {
         throw notFound("session", query.sessionId);
       }
-      const where = ["session_id = ?", ...(query.eventType ? ["event_type = ?"] : [])];
-      const params = [query.sessionId, ...(query.eventType ? [query.eventType] : [])];
-      const { total } = (await sql.one<{ total: number }>(
-        `SELECT COUNT(*) AS total FROM events WHERE ${where.join(" AND ")}`,
-        ...params,
-      )) as { total: number };
-      const after = page.after?.[0];
-      const rows = await sql.all<EventRow>(
-        `SELECT * FROM events WHERE ${[...where, ...(after === undefined ? [] : ["seq > ?"])].join(" AND ")}
-           ORDER BY seq LIMIT ?`,
-        ...params,
-        ...(after === undefined ? [] : [after]),
-        page.limit + 1,
-      );
+      const { total, rows } = await this.page<EventRow>(sql, listEventsQueries(query, page));
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
     });

@@ -3,6 +3,7 @@ import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1
 import { notFound } from "../../errors.js";
 import { norm, rankBySimilarity } from "../../memory/similarity.js";
 import { msOf } from "../codec.js";
+import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
 import { live, memoryFilter } from "../memory-filter.js";
 import {
   changesAnything,
@@ -158,15 +159,8 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     page: PageRequest,
   ): Promise<Listed<Memory>> {
     return this.read(() => {
-      const { where, params } = memoryFilter(query, query.includeDeleted ? undefined : now);
-      const { total } = this.sql(
-        `SELECT COUNT(*) AS total FROM memories m WHERE ${where.join(" AND ")}`,
-      ).get(...params) as { total: number };
-      const after = page.after?.[0];
-      const rows = this.sql(
-        `SELECT m.* FROM memories m WHERE ${[...where, ...(after === undefined ? [] : ["m.seq < ?"])].join(" AND ")}
-           ORDER BY m.seq DESC LIMIT ?`,
-      ).all(...params, ...(after === undefined ? [] : [after]), page.limit + 1) as MemoryRow[];
+      const liveAt = query.includeDeleted ? undefined : now;
+      const { total, rows } = this.page<MemoryRow>(listMemoriesQueries(query, liveAt, page));
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toMemory), page.limit, total, (m) => [seqs.get(m.id) ?? 0]);
     });
@@ -257,14 +251,7 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
   ): Promise<Listed<MemoryRevision>> {
     return this.read(() => {
       if (!this.liveRow(memoryId, now)) throw notFound("memory", memoryId);
-      const { total } = this.sql("SELECT COUNT(*) AS total FROM revisions WHERE memory_id = ?").get(
-        memoryId,
-      ) as { total: number };
-      const after = page.after?.[0];
-      const rows = this.sql(
-        `SELECT * FROM revisions WHERE memory_id = ? ${after === undefined ? "" : "AND revision_number < ?"}
-           ORDER BY revision_number DESC LIMIT ?`,
-      ).all(memoryId, ...(after === undefined ? [] : [after]), page.limit + 1) as RevisionRow[];
+      const { total, rows } = this.page<RevisionRow>(listRevisionsQueries(memoryId, page));
       return paged(rows.map(toRevision), page.limit, total, (r) => [r.revisionNumber]);
     });
   }

@@ -3,8 +3,8 @@ import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessi
 import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
 import { msOf } from "../codec.js";
+import { listEventsQueries, listSessionsQueries } from "../list-queries.js";
 import { paged } from "../paging.js";
-import { scopeFilter } from "../scope-filter.js";
 import {
   type EventRow,
   eventCodec,
@@ -101,27 +101,8 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
     query: { scope: Record<string, string>; activeAt?: number | undefined },
     page: PageRequest,
   ): Promise<Listed<Session>> {
-    const scope = scopeFilter("sessions_scope", "s.id", query.scope);
-    const where = ["s.deleted_at IS NULL", ...scope.conditions];
-    const params: (string | number)[] = [...scope.params];
-    if (query.activeAt !== undefined) {
-      where.push("s.ended_at IS NULL", "s.last_activity_at + s.ttl_seconds * 1000 > ?");
-      params.push(query.activeAt);
-    }
     return this.read(() => {
-      const { total } = this.sql(
-        `SELECT COUNT(*) AS total FROM sessions s WHERE ${where.join(" AND ")}`,
-      ).get(...params) as { total: number };
-      const [lastActivity, lastId] = page.after ?? [];
-      const after = page.after === undefined ? [] : ["(s.last_activity_at, s.id) < (?, ?)"];
-      const rows = this.sql(
-        `SELECT s.* FROM sessions s WHERE ${[...where, ...after].join(" AND ")}
-           ORDER BY s.last_activity_at DESC, s.id DESC LIMIT ?`,
-      ).all(
-        ...params,
-        ...(page.after === undefined ? [] : [lastActivity, lastId]),
-        page.limit + 1,
-      ) as SessionRow[];
+      const { total, rows } = this.page<SessionRow>(listSessionsQueries(query, page));
       return paged(rows.map(toSession), page.limit, total, (s) => [msOf(s.lastActivityAt), s.id]);
     });
   }
@@ -202,16 +183,7 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   ): Promise<Listed<Event>> {
     return this.read(() => {
       if (!this.row(query.sessionId)) throw notFound("session", query.sessionId);
-      const where = ["session_id = ?", ...(query.eventType ? ["event_type = ?"] : [])];
-      const params = [query.sessionId, ...(query.eventType ? [query.eventType] : [])];
-      const { total } = this.sql(
-        `SELECT COUNT(*) AS total FROM events WHERE ${where.join(" AND ")}`,
-      ).get(...params) as { total: number };
-      const after = page.after?.[0];
-      const rows = this.sql(
-        `SELECT * FROM events WHERE ${[...where, ...(after === undefined ? [] : ["seq > ?"])].join(" AND ")}
-           ORDER BY seq LIMIT ?`,
-      ).all(...params, ...(after === undefined ? [] : [after]), page.limit + 1) as EventRow[];
+      const { total, rows } = this.page<EventRow>(listEventsQueries(query, page));
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
     });

@@ -1,4 +1,5 @@
 import type { Statement } from "better-sqlite3";
+import type { PageQueries } from "../list-queries.js";
 import type { StoreBase } from "../store.js";
 import { type Db, openDatabase, pageTokenKey, statementCache } from "./database.js";
 
@@ -30,6 +31,14 @@ export abstract class SqliteStore implements StoreBase {
   /** Runs `fn` in a transaction that takes the write lock at once. */
   protected write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /** The count and the rows of a page; call inside `read`, so that both see one snapshot. */
+  protected page<Row>(queries: PageQueries): { total: number; rows: Row[] } {
+    const { total } = this.sql(queries.count.text).get(...queries.count.params) as {
+      total: number;
+    };
+    return { total, rows: this.sql(queries.rows.text).all(...queries.rows.params) as Row[] };
   }
 
   /** Runs `fn` in a read transaction: one consistent snapshot for a count and a page. */
