@@ -62,6 +62,36 @@ describeOnPostgres("the PostgreSQL store", (url) => {
     }
   });
 
+  it("keeps serving when a newer replica adds a column to its tables", async () => {
+    const options = fresh();
+    const services = await startServices({ database: options });
+    const sessions = createClient(
+      SessionsService,
+      createConnectTransport({ baseUrl: services.sessionsUrl, httpVersion: "1.1" }),
+    );
+    try {
+      const scope = { user_id: randomUUID() };
+      const exercise = async () => {
+        const { session } = await sessions.createSession({ scope, title: "t" });
+        const id = session?.id ?? "";
+        await sessions.getSession({ id });
+        await sessions.updateSessionState({ id, state: { a: 1 } });
+        await sessions.createEvent({ sessionId: id, eventType: "m", requestId: randomUUID() });
+        await sessions.listEvents({ sessionId: id });
+        await sessions.listSessions({ scope });
+        await sessions.endSession({ id });
+      };
+      await exercise(); // Prepares every statement on the pooled connections.
+      await query(
+        `ALTER TABLE ${options.schema}.sessions ADD COLUMN added_later text;
+         ALTER TABLE ${options.schema}.events ADD COLUMN added_later text`,
+      );
+      await exercise();
+    } finally {
+      await services.close();
+    }
+  });
+
   it("refuses tables that a newer server migrated, and says what to do", async () => {
     const options = fresh();
     await (await PostgresSessionsStore.open(options)).close();

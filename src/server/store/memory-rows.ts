@@ -7,6 +7,7 @@ import {
   MemorySchema,
 } from "../../../gen/contextiq/memory/v1/memory_pb.js";
 import { binaryCodec } from "./codec.js";
+import { columnList } from "./columns.js";
 import type { MemoryChanges } from "./store.js";
 
 // The Memory store's rows, as every engine returns them: times and counters as numbers, scope as
@@ -49,6 +50,45 @@ export interface RevisionRow {
   change_reason: string;
   created_at: number;
 }
+
+const memoryKeys: Record<keyof MemoryColumns<unknown>, true> = {
+  seq: true,
+  id: true,
+  scope: true,
+  fact: true,
+  topic: true,
+  embedding: true,
+  dimensions: true,
+  norm: true,
+  confidence: true,
+  importance: true,
+  access_count: true,
+  last_accessed_at: true,
+  source_type: true,
+  source_id: true,
+  expires_at: true,
+  deleted_at: true,
+  deletion_reason: true,
+  created_at: true,
+  updated_at: true,
+  last_revision: true,
+};
+
+/** The columns of `memories`, as a select list; qualified by `alias` when given. */
+export const memoryColumns = (alias?: string) => columnList(memoryKeys, alias);
+
+const revisionKeys: Record<keyof RevisionRow, true> = {
+  id: true,
+  memory_id: true,
+  revision_number: true,
+  previous_fact: true,
+  new_fact: true,
+  change_reason: true,
+  created_at: true,
+};
+
+/** The columns of `revisions`, as a select list. */
+export const revisionColumns = columnList(revisionKeys);
 
 const optionalTime = (name: string, value: number | null) =>
   value === null ? {} : { [name]: timestampFromMs(value) };

@@ -8,6 +8,7 @@ import {
 } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { expiresAtMs } from "../sessions/lifecycle.js";
 import { binaryCodec } from "./codec.js";
+import { columnList } from "./columns.js";
 
 // The Sessions store's rows, as every engine returns them: times and counters as numbers, scope,
 // state and data as JSON text.
@@ -40,6 +41,39 @@ export interface EventRow {
   output_tokens: number;
   timestamp: number;
 }
+
+const sessionKeys: Record<keyof SessionRow, true> = {
+  id: true,
+  scope: true,
+  title: true,
+  description: true,
+  state: true,
+  started_at: true,
+  last_activity_at: true,
+  ended_at: true,
+  ttl_seconds: true,
+  event_count: true,
+  total_input_tokens: true,
+  total_output_tokens: true,
+  deleted_at: true,
+};
+
+/** The columns of `sessions`, as a select list. */
+export const sessionColumns = columnList(sessionKeys);
+
+const eventKeys: Record<keyof EventRow, true> = {
+  seq: true,
+  id: true,
+  session_id: true,
+  event_type: true,
+  data: true,
+  input_tokens: true,
+  output_tokens: true,
+  timestamp: true,
+};
+
+/** The columns of `events`, as a select list. */
+export const eventColumns = columnList(eventKeys);
 
 /** The Session a row holds. */
 export function toSession(row: SessionRow): Session {

@@ -1,0 +1,11 @@
+/**
+ * The columns of a row type, as a select list (qualified by `alias` when given). Statements list
+ * columns instead of `*` so that a replica still running the previous version keeps working when
+ * a newer one has added a column: PostgreSQL refuses a prepared statement whose `*` has changed.
+ * The argument names every key of `Row`, which the compiler checks.
+ */
+export function columnList<Row>(keys: Record<keyof Row, true>, alias?: string): string {
+  return Object.keys(keys)
+    .map((key) => (alias ? `${alias}.${key}` : key))
+    .join(", ");
+}
