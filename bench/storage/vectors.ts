@@ -2,21 +2,10 @@
  * Seeded pseudo-random embeddings: the same memories and queries on every engine and every run,
  * whatever order they are generated in. Never Math.random.
  */
+import { mulberry32 } from "../../test/support/mulberry32.js";
 
 /** The dimension of the original services' embeddings. */
 export const dimensions = 1536;
-
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Streams of vectors that never overlap: memories, queries, the vectors creates send. */
 export const streams = { memories: 1, queries: 2, creates: 3 } as const;

@@ -4,6 +4,7 @@
 // timing); the record of every call; and the tally of what the services stored.
 import * as http2 from "node:http2";
 import type { Attempt, Fault, PlannedRequest } from "../support/fault-proxy.js";
+import { mulberry32 } from "../support/mulberry32.js";
 
 /** The request header carrying a call's marker, so the plan can key its draw on the call. */
 export const markerHeader = "x-chaos-marker";
@@ -31,18 +32,6 @@ function fnv1a(text: string): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return hash >>> 0;
-}
-
-/** mulberry32: a small seeded PRNG; returns numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** A number in [0, 1) determined by the seed and the parts, e.g. (transport, marker, attempt). */
