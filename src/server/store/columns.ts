@@ -9,3 +9,15 @@ export function columnList<Row>(keys: Record<keyof Row, true>, alias?: string): 
     .map((key) => (alias ? `${alias}.${key}` : key))
     .join(", ");
 }
+
+/** An INSERT of one row, `?` placeholders, and its values in the same order. */
+export function insertOf(
+  table: string,
+  row: Readonly<Record<string, unknown>>,
+): { text: string; values: unknown[] } {
+  const columns = Object.keys(row);
+  return {
+    text: `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+    values: Object.values(row),
+  };
+}

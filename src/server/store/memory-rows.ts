@@ -6,7 +6,8 @@ import {
   MemoryRevisionSchema,
   MemorySchema,
 } from "../../../gen/contextiq/memory/v1/memory_pb.js";
-import { binaryCodec } from "./codec.js";
+import { norm } from "../memory/similarity.js";
+import { binaryCodec, msOf } from "./codec.js";
 import { columnList } from "./columns.js";
 import type { MemoryChanges } from "./store.js";
 
@@ -126,6 +127,29 @@ export function toRevision(row: RevisionRow): MemoryRevision {
     changeReason: row.change_reason,
     createdAt: timestampFromMs(row.created_at),
   });
+}
+
+/**
+ * The columns a new memory is inserted with, its embedding already in the engine's form (null
+ * when there is none); the others take their defaults.
+ */
+export function newMemoryRow<Embedding>(memory: Memory, embedding: Embedding | null) {
+  return {
+    id: memory.id,
+    scope: JSON.stringify(memory.scope),
+    fact: memory.fact,
+    topic: memory.topic,
+    embedding,
+    dimensions: memory.embedding.length,
+    norm: norm(Float32Array.from(memory.embedding)),
+    confidence: memory.confidence,
+    importance: memory.importance,
+    source_type: memory.sourceType,
+    source_id: memory.sourceId,
+    expires_at: msOf(memory.expiresAt),
+    created_at: msOf(memory.createdAt),
+    updated_at: msOf(memory.updatedAt),
+  } satisfies Partial<MemoryColumns<Embedding>>;
 }
 
 /** Memory as stored in the request log. */

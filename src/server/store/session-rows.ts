@@ -7,7 +7,7 @@ import {
   SessionSchema,
 } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { expiresAtMs } from "../sessions/lifecycle.js";
-import { binaryCodec } from "./codec.js";
+import { binaryCodec, msOf } from "./codec.js";
 import { columnList } from "./columns.js";
 
 // The Sessions store's rows, as every engine returns them: times and counters as numbers, scope,
@@ -105,6 +105,33 @@ export function toEvent(row: EventRow): Event {
     outputTokens: row.output_tokens,
     timestamp: timestampFromMs(row.timestamp),
   });
+}
+
+/** The columns a new session is inserted with; the others take their defaults. */
+export function newSessionRow(session: Session) {
+  return {
+    id: session.id,
+    scope: JSON.stringify(session.scope),
+    title: session.title,
+    description: session.description,
+    state: JSON.stringify(session.state ?? {}),
+    started_at: msOf(session.startedAt),
+    last_activity_at: msOf(session.lastActivityAt),
+    ttl_seconds: session.ttlSeconds,
+  } satisfies Partial<SessionRow>;
+}
+
+/** The columns a new event is inserted with; `seq` is the store's. */
+export function newEventRow(event: Event) {
+  return {
+    id: event.id,
+    session_id: event.sessionId,
+    event_type: event.eventType,
+    data: JSON.stringify(event.data ?? {}),
+    input_tokens: event.inputTokens,
+    output_tokens: event.outputTokens,
+    timestamp: msOf(event.timestamp),
+  } satisfies Partial<EventRow>;
 }
 
 /** Session and Event as stored in the request log. */

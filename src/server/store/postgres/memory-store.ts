@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
 import { norm } from "../../memory/similarity.js";
-import { msOf } from "../codec.js";
+import { insertOf } from "../columns.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
 import { live, memoryFilter } from "../memory-filter.js";
 import {
@@ -11,6 +11,7 @@ import {
   memoryCodec,
   memoryColumns,
   memoryOf,
+  newMemoryRow,
   type RevisionRow,
   revisionColumns,
   revisionsKept,
@@ -117,29 +118,15 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
       oncePerRequestId(sql, this.requests, key, now, memoryCodec, async () => {
         // The memory and its scope entries in one statement: one round trip.
         const entries = Object.entries(memory.scope);
+        const embedding = memory.embedding.length === 0 ? null : asFloat32(memory.embedding);
+        const insert = insertOf("memories", newMemoryRow(memory, embedding));
         const row = (await sql.one<MemoryRow>(
-          `WITH m AS (
-             INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
-                 importance, source_type, source_id, expires_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${memoryColumns()}),
+          `WITH m AS (${insert.text} RETURNING ${memoryColumns()}),
            s AS (
              INSERT INTO memories_scope (owner, key, value)
                SELECT m.seq, e.k, e.v FROM m, unnest(?::text[], ?::text[]) AS e (k, v))
            SELECT ${memoryColumns()} FROM m`,
-          memory.id,
-          JSON.stringify(memory.scope),
-          memory.fact,
-          memory.topic,
-          memory.embedding.length === 0 ? null : asFloat32(memory.embedding),
-          memory.embedding.length,
-          norm(Float32Array.from(memory.embedding)),
-          memory.confidence,
-          memory.importance,
-          memory.sourceType,
-          memory.sourceId,
-          msOf(memory.expiresAt),
-          msOf(memory.createdAt),
-          msOf(memory.updatedAt),
+          ...insert.values,
           entries.map(([k]) => k),
           entries.map(([, v]) => v),
         )) as MemoryRow;

@@ -3,12 +3,15 @@ import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessi
 import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
 import { msOf } from "../codec.js";
+import { insertOf } from "../columns.js";
 import { listEventsQueries, listSessionsQueries } from "../list-queries.js";
 import { paged } from "../paging.js";
 import {
   type EventRow,
   eventCodec,
   eventColumns,
+  newEventRow,
+  newSessionRow,
   type SessionRow,
   sessionCodec,
   sessionColumns,
@@ -92,22 +95,14 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
       oncePerRequestId(sql, this.requests, key, now, sessionCodec, async () => {
         // The session and its scope entries in one statement: one round trip.
         const entries = Object.entries(session.scope);
+        const insert = insertOf("sessions", newSessionRow(session));
         const row = await sql.one<SessionRow>(
-          `WITH s AS (
-             INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${sessionColumns}),
+          `WITH s AS (${insert.text} RETURNING ${sessionColumns}),
            e AS (
              INSERT INTO sessions_scope (owner, key, value)
                SELECT s.id, e.k, e.v FROM s, unnest(?::text[], ?::text[]) AS e (k, v))
            SELECT ${sessionColumns} FROM s`,
-          session.id,
-          JSON.stringify(session.scope),
-          session.title,
-          session.description,
-          JSON.stringify(session.state ?? {}),
-          msOf(session.startedAt),
-          msOf(session.lastActivityAt),
-          session.ttlSeconds,
+          ...insert.values,
           entries.map(([k]) => k),
           entries.map(([, v]) => v),
         );
@@ -176,10 +171,9 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
       oncePerRequestId(sql, this.requests, key, now, eventCodec, async () => {
         await activeSession(sql, event.sessionId, now);
         // The event and the session's counters in one statement: one round trip.
+        const insert = insertOf("events", newEventRow(event));
         const row = await sql.one<EventRow>(
-          `WITH e AS (
-             INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${eventColumns}),
+          `WITH e AS (${insert.text} RETURNING ${eventColumns}),
            s AS (
              UPDATE sessions SET event_count = event_count + 1,
                  total_input_tokens = total_input_tokens + ?,
@@ -187,13 +181,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
                  last_activity_at = ?
                WHERE id = ?)
            SELECT ${eventColumns} FROM e`,
-          event.id,
-          event.sessionId,
-          event.eventType,
-          JSON.stringify(event.data ?? {}),
-          event.inputTokens,
-          event.outputTokens,
-          msOf(event.timestamp),
+          ...insert.values,
           event.inputTokens,
           event.outputTokens,
           now,

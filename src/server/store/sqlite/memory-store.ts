@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
 import { norm, rankBySimilarity } from "../../memory/similarity.js";
-import { msOf } from "../codec.js";
+import { insertOf } from "../columns.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
 import { live, memoryFilter } from "../memory-filter.js";
 import {
@@ -10,6 +10,7 @@ import {
   type MemoryColumns,
   memoryCodec,
   memoryOf,
+  newMemoryRow,
   type RevisionRow,
   revisionsKept,
   toRevision,
@@ -109,26 +110,11 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
   async createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
     return this.write(() =>
       oncePerRequestId(this.sql, key, now, memoryCodec, () => {
-        const { lastInsertRowid } = this.sql(
-          `INSERT INTO memories (id, scope, fact, topic, embedding, dimensions, norm, confidence,
-               importance, source_type, source_id, expires_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          memory.id,
-          JSON.stringify(memory.scope),
-          memory.fact,
-          memory.topic,
-          encodeEmbedding(memory.embedding),
-          memory.embedding.length,
-          norm(Float32Array.from(memory.embedding)),
-          memory.confidence,
-          memory.importance,
-          memory.sourceType,
-          memory.sourceId,
-          msOf(memory.expiresAt),
-          msOf(memory.createdAt),
-          msOf(memory.updatedAt),
+        const insert = insertOf(
+          "memories",
+          newMemoryRow(memory, encodeEmbedding(memory.embedding)),
         );
+        const { lastInsertRowid } = this.sql(insert.text).run(...insert.values);
         const insertScope = this.sql(
           "INSERT INTO memories_scope (owner, key, value) VALUES (?, ?, ?)",
         );

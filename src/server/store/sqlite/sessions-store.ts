@@ -3,11 +3,14 @@ import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessi
 import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
 import { msOf } from "../codec.js";
+import { insertOf } from "../columns.js";
 import { listEventsQueries, listSessionsQueries } from "../list-queries.js";
 import { paged } from "../paging.js";
 import {
   type EventRow,
   eventCodec,
+  newEventRow,
+  newSessionRow,
   type SessionRow,
   sessionCodec,
   toEvent,
@@ -71,19 +74,8 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   async createSession(session: Session, key: RequestKey | undefined, now: number) {
     return this.write(() =>
       oncePerRequestId(this.sql, key, now, sessionCodec, () => {
-        this.sql(
-          `INSERT INTO sessions (id, scope, title, description, state, started_at, last_activity_at, ttl_seconds)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          session.id,
-          JSON.stringify(session.scope),
-          session.title,
-          session.description,
-          JSON.stringify(session.state ?? {}),
-          msOf(session.startedAt),
-          msOf(session.lastActivityAt),
-          session.ttlSeconds,
-        );
+        const insert = insertOf("sessions", newSessionRow(session));
+        this.sql(insert.text).run(...insert.values);
         const insertScope = this.sql(
           "INSERT INTO sessions_scope (owner, key, value) VALUES (?, ?, ?)",
         );
@@ -146,18 +138,8 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
     return this.write(() =>
       oncePerRequestId(this.sql, key, now, eventCodec, () => {
         this.activeSession(event.sessionId, now);
-        this.sql(
-          `INSERT INTO events (id, session_id, event_type, data, input_tokens, output_tokens, timestamp)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          event.id,
-          event.sessionId,
-          event.eventType,
-          JSON.stringify(event.data ?? {}),
-          event.inputTokens,
-          event.outputTokens,
-          msOf(event.timestamp),
-        );
+        const insert = insertOf("events", newEventRow(event));
+        this.sql(insert.text).run(...insert.values);
         this.sql(
           `UPDATE sessions SET event_count = event_count + 1,
                total_input_tokens = total_input_tokens + ?,
