@@ -45,11 +45,11 @@ export class PostgresDatabase {
   };
 
   write<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction("BEGIN", fn);
+    return this.transaction("BEGIN", fn, false);
   }
 
   read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);
+    return this.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn, true);
   }
 
   /** Runs `fn` on one connection outside any transaction, e.g. for migrations. */
@@ -66,7 +66,11 @@ export class PostgresDatabase {
     if (!this.pool.ended) await this.pool.end();
   }
 
-  private async transaction<T>(begin: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  private async transaction<T>(
+    begin: string,
+    fn: (sql: Sql) => Promise<T>,
+    readOnly: boolean,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect();
       let broken: Error | undefined;
@@ -79,7 +83,8 @@ export class PostgresDatabase {
           await client.query("COMMIT");
         } catch (error) {
           broken = error as Error;
-          throw outcomeUnknown(error);
+          // A read has its answer already; a write's outcome is now unknown.
+          if (!readOnly) throw outcomeUnknown(error);
         }
         return result;
       } catch (error) {
