@@ -11,13 +11,23 @@ export function columnList<Row>(keys: Record<keyof Row, true>, alias?: string): 
 }
 
 /** An INSERT of one row, `?` placeholders, and its values in the same order. */
-export function insertOf(
-  table: string,
-  row: Readonly<Record<string, unknown>>,
-): { text: string; values: unknown[] } {
+export function insertOf(table: string, row: object): { text: string; values: unknown[] } {
   const columns = Object.keys(row);
   return {
     text: `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
     values: Object.values(row),
+  };
+}
+
+/** The `SET` list of an UPDATE of `changes`, `?` placeholders, and its values in the same order. */
+export function assignmentsOf(changes: object): {
+  text: string;
+  values: unknown[];
+} {
+  return {
+    text: Object.keys(changes)
+      .map((column) => `${column} = ?`)
+      .join(", "),
+    values: Object.values(changes),
   };
 }

@@ -24,3 +24,18 @@ export function memoryFilter(
   if (where.length === 0) where.push("1 = 1");
   return { where, params };
 }
+
+/**
+ * The filter of a search: live memories of the scope and topic whose embedding has the query's
+ * dimension, a non-zero norm (cosine similarity is undefined for a zero vector) and at least
+ * `minConfidence`.
+ */
+export function searchFilter(
+  query: MemoryQuery & { embedding: readonly number[]; minConfidence: number },
+  now: number,
+): { where: string[]; params: (string | number)[] } {
+  const { where, params } = memoryFilter(query, now);
+  where.push("m.dimensions = ?", "m.norm > 0", "m.confidence >= ?");
+  params.push(query.embedding.length, query.minConfidence);
+  return { where, params };
+}

@@ -1,11 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ConnectError } from "@connectrpc/connect";
 import {
   type Memory,
   type MemoryRevision,
   MemoryRevisionSchema,
   MemorySchema,
 } from "../../../gen/contextiq/memory/v1/memory_pb.js";
+import { notFound } from "../errors.js";
 import { norm } from "../memory/similarity.js";
 import { binaryCodec, msOf } from "./codec.js";
 import { columnList } from "./columns.js";
@@ -150,6 +153,56 @@ export function newMemoryRow<Embedding>(memory: Memory, embedding: Embedding | n
     created_at: msOf(memory.createdAt),
     updated_at: msOf(memory.updatedAt),
   } satisfies Partial<MemoryColumns<Embedding>>;
+}
+
+/**
+ * What an UpdateMemory of `row` writes: the columns that change, with `updated_at` (the
+ * embedding already in the engine's form by `encode`, null for none), and, when the fact changes,
+ * the revision to insert. Both stores run it under the memory's write lock, so revision numbers
+ * follow one another. The caller has checked that `changes` change anything.
+ */
+export function memoryUpdate<Embedding>(
+  row: MemoryColumns<Embedding>,
+  changes: MemoryChanges,
+  changeReason: string,
+  now: number,
+  encode: (values: readonly number[]) => Embedding | null,
+): { set: Partial<MemoryColumns<Embedding>>; revision: RevisionRow | undefined } {
+  const set: Partial<MemoryColumns<Embedding>> = {};
+  if (changes.fact !== undefined) set.fact = changes.fact;
+  if (changes.topic !== undefined) set.topic = changes.topic;
+  if (changes.embedding !== undefined) {
+    set.embedding = encode(changes.embedding);
+    set.dimensions = changes.embedding.length;
+    set.norm = norm(Float32Array.from(changes.embedding));
+  }
+  if (changes.confidence !== undefined) set.confidence = changes.confidence;
+  if (changes.importance !== undefined) set.importance = changes.importance;
+  set.updated_at = now;
+  if (changes.fact === undefined || changes.fact === row.fact) return { set, revision: undefined };
+  set.last_revision = row.last_revision + 1;
+  const revision: RevisionRow = {
+    id: randomUUID(),
+    memory_id: row.id,
+    revision_number: set.last_revision,
+    previous_fact: row.fact,
+    new_fact: changes.fact,
+    change_reason: changeReason,
+    created_at: now,
+  };
+  return { set, revision };
+}
+
+/** Removes the revisions of memory ? older than the newest `revisionsKept` up to number ?. */
+export const pruneRevisions = "DELETE FROM revisions WHERE memory_id = ? AND revision_number <= ?";
+
+/** NOT_FOUND for a revision that never was, or was pruned. */
+export function revisionNotFound(memoryId: string, revisionNumber: number): ConnectError {
+  return notFound(
+    "revision",
+    String(revisionNumber),
+    `of memory ${memoryId} not found (only the newest ${revisionsKept} are kept)`,
+  );
 }
 
 /** Memory as stored in the request log. */

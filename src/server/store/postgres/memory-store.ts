@@ -1,19 +1,21 @@
-import { randomUUID } from "node:crypto";
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
-import { norm } from "../../memory/similarity.js";
-import { insertOf } from "../columns.js";
+
+import { assignmentsOf, insertOf } from "../columns.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
-import { live, memoryFilter } from "../memory-filter.js";
+import { live, searchFilter } from "../memory-filter.js";
 import {
   changesAnything,
   type MemoryColumns,
   memoryCodec,
   memoryColumns,
   memoryOf,
+  memoryUpdate,
   newMemoryRow,
+  pruneRevisions,
   type RevisionRow,
   revisionColumns,
+  revisionNotFound,
   revisionsKept,
   toRevision,
 } from "../memory-rows.js";
@@ -150,7 +152,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
       return [toMemory(row)];
     }
     return this.db.write(async (sql) => {
-      const found = new Set((await lockLive(sql, ids, now)).map((row) => row.id));
+      const found = await lockLive(sql, ids, now);
       const missing = ids.find((id) => !found.has(id));
       if (missing !== undefined) throw notFound("memory", missing);
       const touched = await touch(sql, ids, now);
@@ -175,9 +177,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
     now: number,
   ) {
-    const { where, params } = memoryFilter(query, now);
-    where.push("m.dimensions = ?", "m.confidence >= ?", "m.norm > 0");
-    params.push(query.embedding.length, query.minConfidence);
+    const { where, params } = searchFilter(query, now);
     return this.db.write(async (sql) => {
       const ranked =
         this.vectorSchema === undefined
@@ -185,7 +185,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
           : await rankInDatabase(sql, this.vectorSchema, where, params, query);
       // A winner deleted by another replica since it was ranked is left out.
       const ids = ranked.map((r) => r.id);
-      const stillLive = new Set((await lockLive(sql, ids, now)).map((row) => row.id));
+      const stillLive = await lockLive(sql, ids, now);
       const touched = await touch(
         sql,
         ids.filter((id) => stillLive.has(id)),
@@ -200,45 +200,27 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
 
   updateMemory(id: string, changes: MemoryChanges, changeReason: string, now: number) {
     return this.db.write(async (sql) => {
-      const [row] = await lockLive(sql, [id], now);
+      const row = await sql.one<MemoryRow>(
+        `SELECT ${memoryColumns("m")} FROM memories m WHERE m.id = ? AND ${live} FOR UPDATE`,
+        id,
+        now,
+      );
       if (!row) throw notFound("memory", id);
       const current = toMemory(row);
       if (!changesAnything(current, changes)) return current;
-      const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
-      const revision = factChanged ? row.last_revision + 1 : row.last_revision;
-      const embedding = changes.embedding ? asFloat32(changes.embedding) : (row.embedding ?? []);
+      const { set, revision } = memoryUpdate(row, changes, changeReason, now, (values) =>
+        values.length === 0 ? null : asFloat32(values),
+      );
+      const assignments = assignmentsOf(set);
       const updated = (await sql.one<MemoryRow>(
-        `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, norm = ?,
-             confidence = ?, importance = ?, updated_at = ?, last_revision = ?
-           WHERE id = ? RETURNING ${memoryColumns()}`,
-        changes.fact ?? row.fact,
-        changes.topic ?? row.topic,
-        embedding.length === 0 ? null : embedding,
-        embedding.length,
-        changes.embedding ? norm(Float32Array.from(changes.embedding)) : row.norm,
-        changes.confidence ?? row.confidence,
-        changes.importance ?? row.importance,
-        now,
-        revision,
+        `UPDATE memories SET ${assignments.text} WHERE id = ? RETURNING ${memoryColumns()}`,
+        ...assignments.values,
         id,
       )) as MemoryRow;
-      if (factChanged) {
-        await sql.run(
-          `INSERT INTO revisions (id, memory_id, revision_number, previous_fact, new_fact, change_reason, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          randomUUID(),
-          id,
-          revision,
-          row.fact,
-          changes.fact,
-          changeReason,
-          now,
-        );
-        await sql.run(
-          "DELETE FROM revisions WHERE memory_id = ? AND revision_number <= ?",
-          id,
-          revision - revisionsKept,
-        );
+      if (revision) {
+        const insert = insertOf("revisions", revision);
+        await sql.run(insert.text, ...insert.values);
+        await sql.run(pruneRevisions, id, revision.revision_number - revisionsKept);
       }
       return toMemory(updated);
     });
@@ -280,29 +262,23 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
         memoryId,
         revisionNumber,
       );
-      if (!row) {
-        throw notFound(
-          "revision",
-          String(revisionNumber),
-          `of memory ${memoryId} not found (only the newest ${revisionsKept} are kept)`,
-        );
-      }
+      if (!row) throw revisionNotFound(memoryId, revisionNumber);
       return toRevision(row);
     });
   }
 }
 
 /**
- * The live memories among `ids`, locked until the transaction ends. Locks are taken in id order,
- * so two writers of overlapping sets cannot deadlock.
+ * The ids among `ids` of live memories, locked until the transaction ends. Locks are taken in id
+ * order, so two writers of overlapping sets cannot deadlock.
  */
-function lockLive(sql: Sql, ids: readonly string[], now: number): Promise<MemoryRow[]> {
-  return sql.all<MemoryRow>(
-    `SELECT ${memoryColumns("m")} FROM memories m
-       WHERE m.id = ANY(?::text[]) AND ${live} ORDER BY m.id FOR UPDATE`,
+async function lockLive(sql: Sql, ids: readonly string[], now: number): Promise<Set<string>> {
+  const rows = await sql.all<{ id: string }>(
+    `SELECT m.id FROM memories m WHERE m.id = ANY(?::text[]) AND ${live} ORDER BY m.id FOR UPDATE`,
     [...new Set(ids)],
     now,
   );
+  return new Set(rows.map((row) => row.id));
 }
 
 async function liveOrNotFound(sql: Sql, id: string, now: number): Promise<void> {

@@ -1,17 +1,19 @@
-import { randomUUID } from "node:crypto";
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
-import { norm, rankBySimilarity } from "../../memory/similarity.js";
-import { insertOf } from "../columns.js";
+import { rankBySimilarity } from "../../memory/similarity.js";
+import { assignmentsOf, insertOf } from "../columns.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
-import { live, memoryFilter } from "../memory-filter.js";
+import { live, searchFilter } from "../memory-filter.js";
 import {
   changesAnything,
   type MemoryColumns,
   memoryCodec,
   memoryOf,
+  memoryUpdate,
   newMemoryRow,
+  pruneRevisions,
   type RevisionRow,
+  revisionNotFound,
   revisionsKept,
   toRevision,
 } from "../memory-rows.js";
@@ -157,15 +159,14 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     now: number,
   ) {
     return this.write(() => {
-      const { where, params } = memoryFilter(query, now);
+      const { where, params } = searchFilter(query, now);
       // Only ids, vectors and their norms are read to rank, one row at a time, each vector viewed
       // in place; full messages are built for the winners alone. Oldest first, so that a tie goes
       // to the older memory (the sort is stable), as on PostgreSQL.
       const rows = this.sql(
         `SELECT m.id, m.embedding, m.norm FROM memories m
-           WHERE ${where.join(" AND ")} AND m.dimensions = ? AND m.confidence >= ?
-           ORDER BY m.seq`,
-      ).iterate(...params, query.embedding.length, query.minConfidence) as IterableIterator<{
+           WHERE ${where.join(" AND ")} ORDER BY m.seq`,
+      ).iterate(...params) as IterableIterator<{
         id: string;
         embedding: Buffer;
         norm: number;
@@ -188,32 +189,16 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
       if (!row) throw notFound("memory", id);
       const current = toMemory(row);
       if (!changesAnything(current, changes)) return current;
-      const factChanged = changes.fact !== undefined && changes.fact !== row.fact;
-      const revision = factChanged ? row.last_revision + 1 : row.last_revision;
-      this.sql(
-        `UPDATE memories SET fact = ?, topic = ?, embedding = ?, dimensions = ?, norm = ?, confidence = ?,
-             importance = ?, updated_at = ?, last_revision = ? WHERE id = ?`,
-      ).run(
-        changes.fact ?? row.fact,
-        changes.topic ?? row.topic,
-        changes.embedding ? encodeEmbedding(changes.embedding) : row.embedding,
-        changes.embedding ? changes.embedding.length : row.dimensions,
-        changes.embedding ? norm(Float32Array.from(changes.embedding)) : row.norm,
-        changes.confidence ?? row.confidence,
-        changes.importance ?? row.importance,
-        now,
-        revision,
+      const { set, revision } = memoryUpdate(row, changes, changeReason, now, encodeEmbedding);
+      const assignments = assignmentsOf(set);
+      this.sql(`UPDATE memories SET ${assignments.text} WHERE id = ?`).run(
+        ...assignments.values,
         id,
       );
-      if (factChanged) {
-        this.sql(
-          `INSERT INTO revisions (id, memory_id, revision_number, previous_fact, new_fact, change_reason, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(randomUUID(), id, revision, row.fact, changes.fact, changeReason, now);
-        this.sql("DELETE FROM revisions WHERE memory_id = ? AND revision_number <= ?").run(
-          id,
-          revision - revisionsKept,
-        );
+      if (revision) {
+        const insert = insertOf("revisions", revision);
+        this.sql(insert.text).run(...insert.values);
+        this.sql(pruneRevisions).run(id, revision.revision_number - revisionsKept);
       }
       return toMemory(this.row(id) as MemoryRow);
     });
@@ -248,13 +233,7 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
       const row = this.sql(
         "SELECT * FROM revisions WHERE memory_id = ? AND revision_number = ?",
       ).get(memoryId, revisionNumber) as RevisionRow | undefined;
-      if (!row) {
-        throw notFound(
-          "revision",
-          String(revisionNumber),
-          `of memory ${memoryId} not found (only the newest ${revisionsKept} are kept)`,
-        );
-      }
+      if (!row) throw revisionNotFound(memoryId, revisionNumber);
       return toRevision(row);
     });
   }
