@@ -1,4 +1,4 @@
-import { schemaNameProblem } from "./store/postgres/schema-name.js";
+import { databaseUrlProblem, schemaNameProblem } from "./store/postgres/database-settings.js";
 
 /** Where the services listen and keep their data, read from the environment. */
 export interface ServeEnvironment {
@@ -19,13 +19,10 @@ export interface ServeEnvironment {
 export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): ServeEnvironment {
   const databaseUrl = env["DATABASE_URL"] || undefined;
   const schema = env["CONTEXTIQ_DATABASE_SCHEMA"] || undefined;
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error(
-      "DATABASE_URL must be a postgres:// or postgresql:// URL, e.g. postgres://user:password@localhost:5432/contextiq",
-    );
-  }
-  const problem = schema === undefined ? undefined : schemaNameProblem(schema);
-  if (problem !== undefined) throw new Error(`CONTEXTIQ_DATABASE_SCHEMA: ${problem}`);
+  const urlProblem = databaseUrl === undefined ? undefined : databaseUrlProblem(databaseUrl);
+  if (urlProblem !== undefined) throw new Error(`DATABASE_URL ${urlProblem}`);
+  const schemaProblem = schema === undefined ? undefined : schemaNameProblem(schema);
+  if (schemaProblem !== undefined) throw new Error(`CONTEXTIQ_DATABASE_SCHEMA: ${schemaProblem}`);
   return {
     sessions: listenAddress(env, "SESSIONS_SERVICE_URL", "http://localhost:8001"),
     memory: listenAddress(env, "MEMORY_SERVICE_URL", "http://localhost:8002"),

@@ -27,6 +27,9 @@ describe("readServeEnvironment", () => {
       /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
     );
     expect(() => readServeEnvironment({ DATABASE_URL: "mysql://root:pw@db/x" })).not.toThrow(/pw/);
+    expect(() => readServeEnvironment({ DATABASE_URL: "localhost 5432" })).toThrow(
+      /^DATABASE_URL is not a URL; expected e\.g\. postgres:\/\//,
+    );
   });
 
   it("refuses a schema that is not a plain lower-case name, or is PostgreSQL's own", () => {

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { defaultSchema, schemaNameProblem } from "./schema-name.js";
+import { databaseUrlProblem, defaultSchema, schemaNameProblem } from "./database-settings.js";
 
 /** Where a PostgreSQL store keeps its data, and how it connects. */
 export interface PostgresOptions {
@@ -45,17 +45,9 @@ export function redactedUrl(url: string): string {
  * store's schema first (search_path, set at connection start, so no query pays for it).
  */
 export function connectionPool(options: PostgresOptions, applicationName: string): pg.Pool {
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    throw new Error(`DATABASE_URL ${redactedUrl(options.url)} is not a URL`);
-  }
-  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
-    throw new Error(
-      `DATABASE_URL must start with postgres:// or postgresql://, not ${url.protocol}//`,
-    );
-  }
+  const problem = databaseUrlProblem(options.url);
+  if (problem !== undefined) throw new Error(`DATABASE_URL ${problem}`);
+  const url = new URL(options.url);
   const maxConnections = options.maxConnections ?? 10;
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new Error(`maxConnections must be a whole number of at least 1, not ${maxConnections}`);

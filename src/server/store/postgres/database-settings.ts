@@ -1,5 +1,5 @@
-// The PostgreSQL schema that holds the services' tables. No pg import: the serve command checks
-// CONTEXTIQ_DATABASE_SCHEMA with this before it loads any server code.
+// Where the PostgreSQL store connects, checked. No pg import: the serve command checks
+// DATABASE_URL and CONTEXTIQ_DATABASE_SCHEMA with this before it loads any server code.
 
 export const defaultSchema = "contextiq";
 
@@ -15,4 +15,22 @@ export function schemaNameProblem(name: string): string | undefined {
   if (name.startsWith("pg_"))
     return `${JSON.stringify(name)} starts with pg_, reserved by PostgreSQL`;
   return undefined;
+}
+
+const exampleUrl = "postgres://user:password@localhost:5432/contextiq";
+
+/**
+ * Why `url` cannot be the database's URL, or undefined when it can. The URL is never quoted back:
+ * it may hold a password.
+ */
+export function databaseUrlProblem(url: string): string | undefined {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return `is not a URL; expected e.g. ${exampleUrl}`;
+  }
+  return protocol === "postgres:" || protocol === "postgresql:"
+    ? undefined
+    : `must be a postgres:// or postgresql:// URL, e.g. ${exampleUrl}`;
 }

@@ -144,7 +144,7 @@ export class PostgresDatabase {
 }
 
 /** SQL with `?` placeholders (as the SQLite stores write it) in PostgreSQL's `$1, $2, ...`. */
-export function positional(text: string): string {
+function positional(text: string): string {
   let n = 0;
   return text.replace(/\?/g, () => `$${++n}`);
 }

@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { PageQueries } from "../list-queries.js";
 import type { StoreBase } from "../store.js";
 import { connectionPool, type PostgresOptions, redactedUrl, schemaOf } from "./connection.js";
@@ -33,9 +34,18 @@ export async function openDatabase<Extra>(
     });
   } catch (error) {
     await database.close();
-    const reason = error instanceof Error ? error.message : String(error);
+    const unreachable = error instanceof ConnectError && error.code === Code.Unavailable;
+    const reason =
+      error instanceof ConnectError
+        ? error.rawMessage
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    const hint = unreachable
+      ? ": check that PostgreSQL is running there and that DATABASE_URL names it"
+      : "";
     throw new Error(
-      `cannot open the ${component} tables in ${redactedUrl(options.url)}, schema ${schema}: ${reason}`,
+      `cannot open the ${component} tables in ${redactedUrl(options.url)}, schema ${schema}: ${reason}${hint}`,
       { cause: error },
     );
   }

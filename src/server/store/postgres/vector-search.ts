@@ -22,7 +22,7 @@ export async function pgvectorSchema(
     if (again !== undefined) return again;
     if (mode === "pgvector") {
       throw new Error(
-        `vectorSearch "pgvector" needs the vector extension, which this database lacks: ${(error as Error).message}`,
+        `vectorSearch "pgvector" needs the vector extension, which this database lacks (${(error as Error).message}): install pgvector on the database server, or use vectorSearch "auto" to rank in the server without it`,
       );
     }
     return undefined;
