@@ -21,8 +21,6 @@ export interface ProvisionedStore {
   drop(): Promise<void>;
 }
 
-export { testDatabaseUrl };
-
 const sqlite: TestStore = {
   name: "SQLite",
   provision: async () => ({ options: {}, drop: async () => {} }),
