@@ -65,10 +65,7 @@ describeOnPostgres("the PostgreSQL store", (url) => {
   it("keeps serving when a newer replica adds a column to its tables", async () => {
     const options = fresh();
     const services = await startServices({ database: options });
-    const sessions = createClient(
-      SessionsService,
-      createConnectTransport({ baseUrl: services.sessionsUrl, httpVersion: "1.1" }),
-    );
+    const sessions = sessionsClient(services.sessionsUrl);
     try {
       const scope = { user_id: randomUUID() };
       const exercise = async () => {
@@ -192,10 +189,7 @@ describeOnPostgres("the PostgreSQL store", (url) => {
     const proxied = new URL(url);
     proxied.host = `127.0.0.1:${proxy.port}`;
     const services = await startServices({ database: fresh({ url: proxied.toString() }) });
-    const sessions = createClient(
-      SessionsService,
-      createConnectTransport({ baseUrl: services.sessionsUrl, httpVersion: "1.1" }),
-    );
+    const sessions = sessionsClient(services.sessionsUrl);
     try {
       const { session } = await sessions.createSession({ title: "before" });
       proxy.cut(); // Drops every open connection and refuses new ones.
@@ -219,10 +213,7 @@ describeOnPostgres("the PostgreSQL store", (url) => {
   it("survives the database ending a connection inside a transaction: that call is UNAVAILABLE, the next succeeds", async () => {
     const options = fresh();
     const services = await startServices({ database: options });
-    const sessions = createClient(
-      SessionsService,
-      createConnectTransport({ baseUrl: services.sessionsUrl, httpVersion: "1.1" }),
-    );
+    const sessions = sessionsClient(services.sessionsUrl);
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
     try {
@@ -282,6 +273,11 @@ describeOnPostgres("the PostgreSQL store", (url) => {
     }
   });
 });
+
+/** A SessionsService client over Connect JSON on HTTP/1.1. */
+function sessionsClient(baseUrl: string) {
+  return createClient(SessionsService, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+}
 
 /** A TCP proxy to `target`'s host and port that can drop and refuse connections on demand. */
 async function tcpProxy(target: URL) {
