@@ -98,6 +98,20 @@ describeEachStore("SessionsService", (store) => {
         );
       });
 
+      it("refuses state nested more than 32 levels, writing nothing, and keeps 32", async () => {
+        // `levels` objects and lists, alternating, with an object outermost.
+        const nest = (levels: number) => {
+          let value: unknown = { leaf: 1 };
+          for (let i = 1; i < levels; i++) value = (levels - i) % 2 ? { a: value } : [value];
+          return value as Record<string, unknown>;
+        };
+        const s = scope();
+        await invalid(clients().sessions.createSession({ scope: s, state: nest(33) }), "state");
+        expect((await clients().sessions.listSessions({ scope: s })).totalSize).toBe(0);
+        const { session } = await clients().sessions.createSession({ scope: s, state: nest(32) });
+        expect(session?.state).toEqual(nest(32));
+      });
+
       it("returns the stored session for a repeated request_id, and ALREADY_EXISTS for other content", async () => {
         const requestId = randomUUID();
         const s = scope();

@@ -67,6 +67,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * JSON bodies must be valid UTF-8, as binary strings already must be (proto3 verifies them): the
+ * default decoder would turn a bad byte into U+FFFD and store it as if it had been sent.
+ * connect-node hands `jsonOptions` on to its JSON serialization, which takes the decoder from there
+ * (its type does not list it; the invalid UTF-8 tests fail if that ever changes).
+ */
+const strictJson = {
+  // Connect's default, said out loud: a field this server does not know yet (from a newer
+  // client) is skipped, as the binary format skips it.
+  ignoreUnknownFields: true,
+  textDecoder: new TextDecoder("utf-8", { fatal: true }),
+};
+
 const defaultDrainTimeoutMs = 10_000;
 const defaultReadMaxBytes = 4 * 1024 * 1024;
 /** A connection that has not sent enough to be classified by then is most likely not HTTP at all. */
@@ -116,6 +129,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     grpcWeb: true,
     connect: true,
     readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
+    jsonOptions: strictJson,
     interceptors,
     shutdownSignal: shutdown.signal,
     fallback: createHealthHttpHandler(probe),

@@ -10,6 +10,13 @@ const noNul = "must not contain the character U+0000";
 /** Largest Struct (`state`, `data`) accepted, serialized as JSON. */
 export const maxStructBytes = 256 * 1024;
 
+/**
+ * Deepest nesting of objects and lists in a Struct. Deeper documents are hostile rather than
+ * useful, and every later reader (JSON, SQLite's json functions, other languages' parsers) would
+ * have to recurse as deep.
+ */
+export const maxStructDepth = 32;
+
 /** Checks that `value` is a UUID; `optional` lets the empty string through. */
 export function checkUuid(v: Violations, field: string, value: string, optional = false): boolean {
   if (optional && value === "") return true;
@@ -98,11 +105,22 @@ export function checkScope(
 }
 
 /**
- * Checks that a Struct holds only JSON numbers (a binary Struct can carry NaN and Infinity, which
- * JSON cannot) and serializes to at most {@link maxStructBytes} of JSON.
+ * Checks that a Struct nests at most {@link maxStructDepth} levels, holds only JSON numbers (a
+ * binary Struct can carry NaN and Infinity, which JSON cannot) and serializes to at most
+ * {@link maxStructBytes} of JSON.
  */
 export function checkStruct(v: Violations, field: string, value: JsonObject | undefined): boolean {
   if (value === undefined) return true;
+  const depth = depthOf(value, maxStructDepth + 1);
+  if (
+    !v.check(
+      depth <= maxStructDepth,
+      field,
+      `nests objects and lists more than ${maxStructDepth} levels deep`,
+    )
+  ) {
+    return false;
+  }
   if (!v.check(allFinite(value), field, "must hold only finite numbers (no NaN or Infinity)")) {
     return false;
   }
@@ -137,6 +155,17 @@ export function checkPageSize(v: Violations, value: number, fallback = 100, max 
 
 function quote(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+/** Nesting depth of objects and lists in `value`, counting stops at `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  if (value === null || typeof value !== "object" || limit === 0) return 0;
+  let deepest = 0;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    deepest = Math.max(deepest, depthOf(child, limit - 1));
+    if (deepest >= limit - 1) break;
+  }
+  return deepest + 1;
 }
 
 function allFinite(value: unknown): boolean {

@@ -62,4 +62,20 @@ describe("serve", () => {
     const error = await probe.check({ service: "x".repeat(2048) }).catch((e: unknown) => e);
     expect(ConnectError.from(error).code).toBe(Code.ResourceExhausted);
   });
+
+  it("refuses JSON that is not valid UTF-8 with INVALID_ARGUMENT, rather than reading U+FFFD", async () => {
+    const post = (body: Uint8Array) =>
+      fetch(`${server.url}/${Probe.typeName}/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    const json = (service: Buffer) =>
+      Buffer.concat([Buffer.from('{"service":"'), service, Buffer.from('"}')]);
+    const bad = await post(json(Buffer.from([0x61, 0xff, 0x62])));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "invalid_argument", message: /utf-8/i });
+    // The same request in valid UTF-8 (U+FFFD written out) is served.
+    expect((await post(json(Buffer.from("a\uFFFDb")))).status).toBe(200);
+  });
 });
