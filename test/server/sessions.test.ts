@@ -1,6 +1,7 @@
 // SessionsService against the real reference server, over every protocol and HTTP version: each
 // RPC's success and each error the contract documents for it.
 import { randomUUID } from "node:crypto";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -101,9 +102,9 @@ describeEachStore("SessionsService", (store) => {
       it("refuses state nested more than 32 levels, writing nothing, and keeps 32", async () => {
         // `levels` objects and lists, alternating, with an object outermost.
         const nest = (levels: number) => {
-          let value: unknown = { leaf: 1 };
+          let value: JsonValue = { leaf: 1 };
           for (let i = 1; i < levels; i++) value = (levels - i) % 2 ? { a: value } : [value];
-          return value as Record<string, unknown>;
+          return value as JsonObject;
         };
         const s = scope();
         await invalid(clients().sessions.createSession({ scope: s, state: nest(33) }), "state");
