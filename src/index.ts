@@ -7,7 +7,12 @@
  */
 
 export { Code, ConnectError } from "@connectrpc/connect";
-export type { CallOptions, ClientOptions, TransportKind } from "./client/client-options.js";
+export type {
+  CallOptions,
+  ClientOptions,
+  ClientTlsOptions,
+  TransportKind,
+} from "./client/client-options.js";
 export type {
   MemoryChanges,
   MemoryFilter,

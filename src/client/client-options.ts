@@ -51,6 +51,12 @@ export interface ClientOptions {
   apiKey?: string;
   /** Sent as `Authorization: Bearer <token>` on every call. Defaults to none. */
   bearerToken?: string;
+  /**
+   * TLS for an `https://` baseUrl: the CA to trust and, for mutual TLS, the client certificate.
+   * Without it, an https:// URL is verified against Node's bundled CAs (and `NODE_EXTRA_CA_CERTS`).
+   * Env `*_SERVICE_CA_FILE`, `*_SERVICE_CERT_FILE`, `*_SERVICE_KEY_FILE`: paths of PEM files.
+   */
+  tls?: ClientTlsOptions;
   /** Connect interceptors, run on every attempt, inside the retries. Defaults to none. */
   interceptors?: Interceptor[];
   /**
@@ -88,6 +94,16 @@ export interface ClientOptions {
   onGiveUp?: (event: GiveUpEvent) => void;
   /** Where environment variables are read from. Defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The TLS settings of a client: PEM text (a file's contents, not its path). */
+export interface ClientTlsOptions {
+  /** CA certificates that the server's certificate must chain to, instead of Node's bundled CAs. */
+  ca?: string | Buffer;
+  /** The client certificate for mutual TLS, given with `key`. */
+  cert?: string | Buffer;
+  /** The private key of `cert`, unencrypted. */
+  key?: string | Buffer;
 }
 
 /** Options of one call. */

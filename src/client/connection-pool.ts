@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { Agent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { Http2SessionManager } from "@connectrpc/connect-node";
 import { Http2ConnectionPool } from "../transport/http2-connection-pool.js";
+import type { ClientTlsOptions } from "./client-options.js";
 
 /** Keepalive pings on idle HTTP/2 connections, and when to let an unused one go. */
 const http2Options = {
@@ -31,38 +33,46 @@ export interface Lease<T> {
 }
 
 /**
- * The HTTP/2 session manager of `origin`, shared by every client of that origin in this process:
- * one connection, multiplexed, with keepalive pings and an idle close.
+ * The HTTP/2 session manager of `origin`, shared by every client of that origin (and TLS settings)
+ * in this process: one connection, multiplexed, with keepalive pings and an idle close.
  */
-export function leaseHttp2Session(origin: string): Lease<Http2SessionManager> {
+export function leaseHttp2Session(
+  origin: string,
+  tls?: ClientTlsOptions,
+): Lease<Http2SessionManager> {
   return lease(
     http2Sessions,
-    origin,
-    () => new Http2SessionManager(origin, http2Options),
+    poolKey(origin, tls),
+    () => new Http2SessionManager(origin, http2Options, tls && { ...tls }),
     (s) => s.abort(),
   );
 }
 
 /**
  * The HTTP/2 connections of `origin` for the gRPC transport, shared by every client of that
- * origin: more than one when calls outgrow one connection, with keepalive pings and an idle close.
+ * origin (and TLS settings): more than one when calls outgrow one connection, with keepalive pings
+ * and an idle close.
  */
-export function leaseGrpcConnections(origin: string): Lease<Http2ConnectionPool> {
+export function leaseGrpcConnections(
+  origin: string,
+  tls?: ClientTlsOptions,
+): Lease<Http2ConnectionPool> {
   return lease(
     grpcPools,
-    origin,
+    poolKey(origin, tls),
     () =>
       new Http2ConnectionPool(origin, {
         pingIntervalMs: http2Options.pingIntervalMs,
         pingTimeoutMs: http2Options.pingTimeoutMs,
         idleTimeoutMs: http2Options.idleConnectionTimeoutMs,
+        connect: tls && { ...tls },
       }),
     (p) => p.destroy(),
   );
 }
 
-/** The keep-alive HTTP/1.1 agent of `origin`, shared by every client of that origin. */
-export function leaseHttp1Agent(origin: string): Lease<Agent> {
+/** The keep-alive HTTP/1.1 agent of `origin`, shared by every client of that origin (and TLS settings). */
+export function leaseHttp1Agent(origin: string, tls?: ClientTlsOptions): Lease<Agent> {
   const secure = origin.startsWith("https:");
   const make = () => {
     const options = {
@@ -70,18 +80,31 @@ export function leaseHttp1Agent(origin: string): Lease<Agent> {
       maxSockets: maxSocketsPerOrigin,
       scheduling: "lifo" as const,
     };
-    return secure ? new HttpsAgent(options) : new Agent(options);
+    return secure ? new HttpsAgent({ ...options, ...tls }) : new Agent(options);
   };
-  return lease(http1Agents, origin, make, (a) => a.destroy());
+  return lease(http1Agents, poolKey(origin, tls), make, (a) => a.destroy());
+}
+
+/**
+ * Clients share connections only when they would open the same ones: a client with another CA or
+ * client certificate gets its own. The key holds a digest, never the key material itself.
+ */
+function poolKey(origin: string, tls: ClientTlsOptions | undefined): string {
+  if (tls === undefined) return origin;
+  const hash = createHash("sha256");
+  for (const part of [tls.ca, tls.cert, tls.key]) {
+    hash.update(part === undefined ? "-" : `${part.length}:`).update(part ?? "");
+  }
+  return `${origin} ${hash.digest("base64url")}`;
 }
 
 function lease<T>(
   pool: Map<string, Pooled<T>>,
-  origin: string,
+  key: string,
   create: () => T,
   close: (connection: T) => void,
 ): Lease<T> {
-  let pooled = pool.get(origin);
+  let pooled = pool.get(key);
   if (!pooled) {
     const connection = create();
     const entry: Pooled<T> = {
@@ -89,13 +112,13 @@ function lease<T>(
       users: 0,
       release() {
         if (--entry.users === 0) {
-          pool.delete(origin);
+          pool.delete(key);
           close(connection);
         }
       },
     };
     pooled = entry;
-    pool.set(origin, entry);
+    pool.set(key, entry);
   }
   pooled.users++;
   const shared = pooled;

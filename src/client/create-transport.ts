@@ -36,7 +36,7 @@ export function createServiceTransport(
   };
   const origin = new URL(resolved.baseUrl).origin;
   if (resolved.httpVersion === "1.1") {
-    const agent = leaseHttp1Agent(origin);
+    const agent = leaseHttp1Agent(origin, resolved.tls);
     return {
       transport: createConnectTransport({
         ...common,
@@ -47,13 +47,13 @@ export function createServiceTransport(
     };
   }
   if (resolved.transport === "grpc") {
-    const pool = leaseGrpcConnections(origin);
+    const pool = leaseGrpcConnections(origin, resolved.tls);
     return {
       transport: createHttp2GrpcTransport({ ...common, pool: pool.connection }),
       release: pool.release,
     };
   }
-  const session = leaseHttp2Session(origin);
+  const session = leaseHttp2Session(origin, resolved.tls);
   return {
     transport: createConnectTransport({
       ...common,

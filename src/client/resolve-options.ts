@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
 import type { HedgingOptions } from "../policy/hedging.js";
 import type { ReadCacheOptions } from "../policy/read-cache.js";
 import type { RetryBudgetOptions } from "../policy/retry-budget.js";
-import type { ClientOptions, TransportKind } from "./client-options.js";
+import { pemProblem } from "../util/pem.js";
+import type { ClientOptions, ClientTlsOptions, TransportKind } from "./client-options.js";
 
 /** The options of a client after env and defaults, validated. */
 export interface ResolvedOptions {
@@ -16,6 +18,8 @@ export interface ResolvedOptions {
   readonly maxRetryDelayMs: number;
   readonly apiKey: string | undefined;
   readonly bearerToken: string | undefined;
+  /** Undefined for http:// and for https:// with Node's defaults. */
+  readonly tls: Readonly<ClientTlsOptions> | undefined;
   /** Undefined when the breaker is off. */
   readonly circuitBreaker: CircuitBreakerOptions | undefined;
   /** Undefined when the budget is off. */
@@ -110,6 +114,12 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
   if (options.bearerToken !== undefined && !/^[\x21-\x7e]+$/.test(options.bearerToken)) {
     throw invalid("option `bearerToken` must be printable ASCII without spaces");
   }
+  const tls = resolveTls(options.tls, fromEnv, service.envPrefix);
+  if (tls !== undefined && !baseUrl.startsWith("https:")) {
+    throw invalid(
+      `${options.tls === undefined ? `${service.envPrefix}_CA_FILE, _CERT_FILE or _KEY_FILE` : "option `tls`"} is set, but ${source("baseUrl", "URL")} is not https:// (got "${baseUrl}")`,
+    );
+  }
   const breakerSwitch =
     options.circuitBreaker === undefined ? fromEnv("CIRCUIT_BREAKER") : undefined;
   if (breakerSwitch !== undefined && breakerSwitch !== "on" && breakerSwitch !== "off") {
@@ -185,7 +195,56 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
     maxRetryDelayMs,
     apiKey,
     bearerToken: options.bearerToken,
+    tls,
   };
+}
+
+/**
+ * The TLS settings from the option or, field by field where it is absent, from the `*_FILE`
+ * variables. Each value must be PEM; a cert needs its key and a key its cert.
+ */
+function resolveTls(
+  option: ClientTlsOptions | undefined,
+  fromEnv: (suffix: string) => string | undefined,
+  envPrefix: string,
+): ClientTlsOptions | undefined {
+  const field = (name: keyof ClientTlsOptions, suffix: string, label: string) => {
+    const value = option?.[name];
+    if (value !== undefined) {
+      checkPem(value, `option \`tls.${name}\``, label);
+      return value;
+    }
+    const path = fromEnv(suffix);
+    if (path === undefined) return undefined;
+    const variable = `${envPrefix}_${suffix}`;
+    let text: Buffer;
+    try {
+      text = readFileSync(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).message;
+      throw invalid(`${variable}: cannot read "${path}" (${code})`);
+    }
+    checkPem(text, `${variable} ("${path}")`, label);
+    return text;
+  };
+  const ca = field("ca", "CA_FILE", "CERTIFICATE");
+  const cert = field("cert", "CERT_FILE", "CERTIFICATE");
+  const key = field("key", "KEY_FILE", "PRIVATE KEY");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw invalid(
+      `a client certificate needs its key and a key its certificate: give both tls.cert and tls.key (or ${envPrefix}_CERT_FILE and ${envPrefix}_KEY_FILE)`,
+    );
+  }
+  if (ca === undefined && cert === undefined) return option === undefined ? undefined : {};
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined || key === undefined ? {} : { cert, key }),
+  };
+}
+
+function checkPem(value: string | Buffer, source: string, label: string): void {
+  const problem = pemProblem(value, label);
+  if (problem !== undefined) throw invalid(`${source} ${problem}`);
 }
 
 function invalid(message: string): ConnectError {

@@ -136,7 +136,7 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
         );
       }
       if (pushback === "stop" || !isTransient(error, safe, waitAtLeast)) {
-        fail(normalizeFailure(error));
+        fail(normalizeFailure(error, req.url));
       }
       options.budget?.failed();
       if (attempt > options.maxRetries) {

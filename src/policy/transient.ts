@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { tlsFailure } from "./tls-failure.js";
 
 /**
  * How a failed attempt failed, judged by what happened rather than by the code connect-node
@@ -10,8 +11,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
  * - `refused`: no connection was made, so the server never saw the request.
  * - `reset`: the connection broke while the request was in flight; the server may have acted on it.
  * - `status`: the server (or a proxy) answered with an error status.
+ * - `tls`: a certificate was refused, on one side or the other; trying again cannot help.
  */
-export type FailureKind = "refused" | "reset" | "status";
+export type FailureKind = "refused" | "reset" | "status" | "tls";
 
 // Node's codes for a connection that was never made.
 const refusedCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
@@ -34,6 +36,8 @@ const resetCodes = new Set([
  * cancel: a CANCELED that the caller did not ask for is the transport's report of a broken stream.
  */
 export function failureKind(error: ConnectError): FailureKind {
+  // First: a refused certificate also breaks the streams and the connection it was sent on.
+  if (tlsFailure(error)) return "tls";
   // REFUSED_STREAM promises the request was not processed (RFC 9113 §8.7); connect-node reports
   // it as INTERNAL "Stream closed with error code NGHTTP2_REFUSED_STREAM" or by its name.
   if (/REFUSED_STREAM/.test(error.rawMessage)) return "refused";
@@ -84,6 +88,8 @@ export function isTransient(
       return true;
     case "reset":
       return safeToRepeat;
+    case "tls":
+      return false;
     case "status":
       return (
         error.code === Code.Unavailable ||
@@ -92,8 +98,22 @@ export function isTransient(
   }
 }
 
-/** The error a caller sees for an attempt that failed: resets and refusals read as UNAVAILABLE. */
-export function normalizeFailure(error: ConnectError): ConnectError {
+/**
+ * The error a caller sees for an attempt that failed: resets, refusals and TLS failures read as
+ * UNAVAILABLE, a TLS failure with what to change.
+ */
+export function normalizeFailure(error: ConnectError, url?: string): ConnectError {
+  const tls = tlsFailure(error);
+  if (tls) {
+    const peer = url === undefined ? "the server" : new URL(url).origin;
+    return new ConnectError(
+      `TLS with ${peer} failed: ${tls.explanation} (${tls.code})`,
+      Code.Unavailable,
+      error.metadata,
+      undefined,
+      error,
+    );
+  }
   if (failureKind(error) === "status" || error.code === Code.Unavailable) return error;
   return new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
 }

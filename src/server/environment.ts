@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { pemProblem } from "../util/pem.js";
+import type { ServeTlsOptions } from "./serve/tls.js";
 import { databaseUrlProblem, schemaNameProblem } from "./store/postgres/database-settings.js";
 
 /** Where the services listen and keep their data, read from the environment. */
@@ -8,15 +11,20 @@ export interface ServeEnvironment {
   /** PostgreSQL instead of SQLite, when `DATABASE_URL` is set. */
   readonly database?: { url: string; schema?: string };
   readonly apiKeys: string[];
+  /** HTTPS, when `CONTEXTIQ_TLS_CERT_FILE` and `CONTEXTIQ_TLS_KEY_FILE` are set. */
+  readonly tls?: ServeTlsOptions;
 }
 
 /**
  * Reads the same variables the clients read (`SESSIONS_SERVICE_URL`, `MEMORY_SERVICE_URL`), plus
  * `CONTEXTIQ_DATA_DIR` (default `.contextiq`), `DATABASE_URL` (PostgreSQL instead of SQLite) with
- * `CONTEXTIQ_DATABASE_SCHEMA` (default `contextiq`), and `CONTEXTIQ_API_KEYS` (comma-separated).
- * A malformed value throws an error that names the variable.
+ * `CONTEXTIQ_DATABASE_SCHEMA` (default `contextiq`), `CONTEXTIQ_API_KEYS` (comma-separated), and
+ * for HTTPS `CONTEXTIQ_TLS_CERT_FILE`, `CONTEXTIQ_TLS_KEY_FILE` and, for mutual TLS,
+ * `CONTEXTIQ_TLS_CLIENT_CA_FILE`. A malformed value throws an error that names the variable.
  */
 export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): ServeEnvironment {
+  const tls = readTls(env);
+  const scheme = tls ? "https" : "http";
   const databaseUrl = env["DATABASE_URL"] || undefined;
   const schema = env["CONTEXTIQ_DATABASE_SCHEMA"] || undefined;
   const urlProblem = databaseUrl === undefined ? undefined : databaseUrlProblem(databaseUrl);
@@ -24,8 +32,8 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
   const schemaProblem = schema === undefined ? undefined : schemaNameProblem(schema);
   if (schemaProblem !== undefined) throw new Error(`CONTEXTIQ_DATABASE_SCHEMA: ${schemaProblem}`);
   return {
-    sessions: listenAddress(env, "SESSIONS_SERVICE_URL", "http://localhost:8001"),
-    memory: listenAddress(env, "MEMORY_SERVICE_URL", "http://localhost:8002"),
+    sessions: listenAddress(env, "SESSIONS_SERVICE_URL", `${scheme}://localhost:8001`),
+    memory: listenAddress(env, "MEMORY_SERVICE_URL", `${scheme}://localhost:8002`),
     dataDir: env["CONTEXTIQ_DATA_DIR"] || ".contextiq",
     ...(databaseUrl === undefined
       ? {}
@@ -34,10 +42,53 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
       .split(",")
       .map((key) => key.trim())
       .filter((key) => key !== ""),
+    ...(tls ? { tls } : {}),
   };
 }
 
+function readTls(env: NodeJS.ProcessEnv): ServeTlsOptions | undefined {
+  const certFile = env["CONTEXTIQ_TLS_CERT_FILE"] || undefined;
+  const keyFile = env["CONTEXTIQ_TLS_KEY_FILE"] || undefined;
+  const clientCaFile = env["CONTEXTIQ_TLS_CLIENT_CA_FILE"] || undefined;
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) {
+      throw new Error(
+        "CONTEXTIQ_TLS_CLIENT_CA_FILE needs TLS: set CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE too",
+      );
+    }
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new Error("TLS needs both CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE");
+  }
+  const cert = pemFile(env, "CONTEXTIQ_TLS_CERT_FILE", "CERTIFICATE");
+  const key = pemFile(env, "CONTEXTIQ_TLS_KEY_FILE", "PRIVATE KEY");
+  const clientCa =
+    clientCaFile === undefined
+      ? undefined
+      : pemFile(env, "CONTEXTIQ_TLS_CLIENT_CA_FILE", "CERTIFICATE");
+  return { cert, key, ...(clientCa === undefined ? {} : { clientCa }) };
+}
+
+/** The PEM file that variable `name` names; an unreadable or non-PEM file names the variable. */
+function pemFile(env: NodeJS.ProcessEnv, name: string, label: string): Buffer {
+  const path = env[name] as string;
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (error) {
+    throw new Error(
+      `${name}: cannot read "${path}" (${(error as { code?: string }).code ?? error})`,
+    );
+  }
+  const problem = pemProblem(text, label);
+  if (problem !== undefined)
+    throw new Error(`${name}: "${path}" ${problem.replace(/ \(the.*\)$/, "")}`);
+  return text;
+}
+
 function listenAddress(env: NodeJS.ProcessEnv, name: string, fallback: string) {
+  const scheme = fallback.slice(0, fallback.indexOf(":") + 1);
   const value = env[name] || fallback;
   let url: URL;
   try {
@@ -45,12 +96,15 @@ function listenAddress(env: NodeJS.ProcessEnv, name: string, fallback: string) {
   } catch {
     throw new Error(`${name}=${JSON.stringify(value)} is not a URL; expected e.g. ${fallback}`);
   }
-  if (url.protocol !== "http:") {
+  if (url.protocol !== scheme) {
     throw new Error(
-      `${name}=${JSON.stringify(value)}: the reference services serve cleartext http:// only`,
+      scheme === "https:"
+        ? `${name}=${JSON.stringify(value)}: TLS is on (CONTEXTIQ_TLS_CERT_FILE), so the URL must be https://`
+        : `${name}=${JSON.stringify(value)}: ${url.protocol === "https:" ? "https:// needs CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE" : "the services serve http:// (or https:// with TLS)"}`,
     );
   }
   // "localhost" resolves to ::1 or 127.0.0.1 depending on the machine; bind the one that is sure.
   const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/^\[|\]$/g, "");
-  return { host, port: url.port === "" ? 80 : Number(url.port) };
+  const defaultPort = scheme === "https:" ? 443 : 80;
+  return { host, port: url.port === "" ? defaultPort : Number(url.port) };
 }

@@ -5,6 +5,7 @@
  */
 export { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 export { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+export type { ServeTlsOptions } from "./serve/index.js";
 export type { RunningServices, StartServicesOptions } from "./start-services.js";
 export { startServices } from "./start-services.js";
 export type { PostgresOptions } from "./store/postgres/connection.js";

@@ -4,7 +4,7 @@ import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js"
 import { propagateInboundDeadline } from "../policy/deadline-context.js";
 import { logUnexpectedErrors } from "./log-unexpected-errors.js";
 import { createMemoryService } from "./memory/memory-service.js";
-import { type RunningServer, serve } from "./serve/index.js";
+import { type RunningServer, type ServeTlsOptions, serve } from "./serve/index.js";
 import { createSessionsService } from "./sessions/sessions-service.js";
 import { openStores } from "./store/open-stores.js";
 import type { PostgresOptions } from "./store/postgres/connection.js";
@@ -33,6 +33,11 @@ export interface StartServicesOptions {
    * with one of them, else UNAUTHENTICATED. Health checks stay open. Defaults to none (no auth).
    */
   apiKeys?: readonly string[];
+  /**
+   * Serve HTTPS: the certificate and key both services present, and optionally the CA that client
+   * certificates must chain to (mutual TLS). Defaults to none: cleartext.
+   */
+  tls?: ServeTlsOptions;
   /** How long `close()` lets in-flight calls finish. Defaults to 10 seconds. */
   drainTimeoutMs?: number;
   /** The services' clock, in ms since the epoch, for tests of expiry. Defaults to Date.now. */
@@ -53,8 +58,8 @@ export interface RunningServices extends AsyncDisposable {
 
 /**
  * Starts the Sessions and the Memory service, each on its own port, serving Connect (JSON and
- * binary), gRPC and gRPC-Web over HTTP/1.1 and cleartext HTTP/2, on SQLite (the default) or
- * PostgreSQL stores.
+ * binary), gRPC and gRPC-Web over HTTP/1.1 and HTTP/2 (cleartext, or TLS with `tls`), on SQLite
+ * (the default) or PostgreSQL stores.
  *
  * ```ts
  * await using services = await startServices();
@@ -78,6 +83,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
     const common = {
       host: options.host ?? "127.0.0.1",
       apiKeys: options.apiKeys ?? [],
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
       // Handlers run under their call's deadline, which any client they call inherits.
       interceptors: [logUnexpectedErrors(), propagateInboundDeadline()],
       ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),

@@ -21,6 +21,11 @@ Environment:
                         instead; any number of servers may share it (default: unset, SQLite)
   CONTEXTIQ_DATABASE_SCHEMA  schema of the tables in that database (default contextiq)
   CONTEXTIQ_API_KEYS    comma-separated keys every call must carry (default: no auth)
+  CONTEXTIQ_TLS_CERT_FILE, CONTEXTIQ_TLS_KEY_FILE
+                        PEM certificate chain and key: serve HTTPS (HTTP/2 and HTTP/1.1 by
+                        ALPN); the URLs above are then https:// (default: cleartext)
+  CONTEXTIQ_TLS_CLIENT_CA_FILE
+                        PEM CA certificates: require client certificates they issued (mTLS)
 
 Examples:
   $ contextiq serve
@@ -57,6 +62,7 @@ async function serve(io: CliIo, env: ServeEnvironment): Promise<void> {
     sessionsPort: env.sessions.port,
     memoryPort: env.memory.port,
     apiKeys: env.apiKeys,
+    ...(env.tls ? { tls: env.tls } : {}),
   }).catch((error: unknown) => {
     const { code, message } = error as { code?: string; message?: string };
     throw new Error(
@@ -68,7 +74,9 @@ async function serve(io: CliIo, env: ServeEnvironment): Promise<void> {
   const say = (line: string) => io.stdout.write(`${line}\n`);
   say(`Sessions service: ${services.sessionsUrl}  (contextiq.sessions.v1.SessionsService)`);
   say(`Memory service:   ${services.memoryUrl}  (contextiq.memory.v1.MemoryService)`);
-  say("  protocols: Connect (JSON, binary), gRPC, gRPC-Web; HTTP/1.1 and cleartext HTTP/2");
+  say(
+    `  protocols: Connect (JSON, binary), gRPC, gRPC-Web; HTTP/1.1 and HTTP/2, ${env.tls ? `over TLS${env.tls.clientCa ? ", client certificates required" : ""}` : "cleartext"}`,
+  );
   say(`  data: ${env.database ? services.storage : `${resolve(env.dataDir)} (SQLite)`}`);
   say(
     `  auth: ${env.apiKeys.length > 0 ? `API key required (${env.apiKeys.length} configured)` : "off (set CONTEXTIQ_API_KEYS to require one)"}`,

@@ -7,6 +7,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type * as net from "node:net";
+import type * as tls from "node:tls";
 
 /** Tracks every accepted socket, what protocol it ended up speaking, and its in-flight requests. */
 export class ConnectionTracker {
@@ -18,6 +19,13 @@ export class ConnectionTracker {
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   /** Sockets owned by an HTTP/2 session. */
   readonly #http2Sockets = new Set<net.Socket>();
+  /** Tracked sockets by peer address, to find the TCP socket under a TLS one. */
+  readonly #byPeer = new Map<string, net.Socket>();
+  /**
+   * TLS sockets and the TCP socket each runs on. The HTTP servers see the former; the latter is
+   * what is tracked, from before the handshake to its close, and destroying it ends both.
+   */
+  readonly #tcpOf = new Map<net.Socket, net.Socket>();
   #draining = false;
   #onEmpty: (() => void)[] = [];
 
@@ -29,7 +37,10 @@ export class ConnectionTracker {
       return;
     }
     this.#sockets.add(socket);
+    const peer = peerOf(socket);
+    this.#byPeer.set(peer, socket);
     socket.once("close", () => {
+      this.#byPeer.delete(peer);
       this.#sockets.delete(socket);
       this.#http1.delete(socket);
       this.#http2Sockets.delete(socket);
@@ -41,14 +52,29 @@ export class ConnectionTracker {
     });
   }
 
+  /**
+   * Records that a tracked socket finished its TLS handshake as `secure`, which the HTTP servers
+   * will be given instead of it.
+   */
+  addSecureSocket(secure: tls.TLSSocket): void {
+    const tcp = this.#byPeer.get(peerOf(secure));
+    if (tcp === undefined) {
+      // Its TCP socket is closed already, or was never tracked (accepted while draining).
+      secure.destroy();
+      return;
+    }
+    this.#tcpOf.set(secure, tcp);
+    tcp.once("close", () => this.#tcpOf.delete(secure));
+  }
+
   /** Records that a socket was handed to the HTTP/1.1 server. */
   addHttp1Socket(socket: net.Socket): void {
-    this.#http1.set(socket, 0);
+    this.#http1.set(this.#tracked(socket), 0);
   }
 
   /** Records an HTTP/1.1 request for as long as its response is open. */
   addHttp1Request(request: http.IncomingMessage, response: http.ServerResponse): void {
-    const socket = request.socket;
+    const socket = this.#tracked(request.socket);
     this.#http1.set(socket, (this.#http1.get(socket) ?? 0) + 1);
     if (this.#draining && !response.headersSent) {
       // Node then closes the socket once this response is done instead of keeping it alive.
@@ -58,8 +84,9 @@ export class ConnectionTracker {
       const inFlight = (this.#http1.get(socket) ?? 1) - 1;
       this.#http1.set(socket, inFlight);
       if (this.#draining && inFlight === 0) {
-        // Headers went out saying keep-alive; end() still flushes what the response wrote.
-        socket.end();
+        // Headers went out saying keep-alive; end() still flushes what the response wrote (on
+        // the TLS socket, if any, so that its close_notify goes out too).
+        request.socket.end();
       }
     });
   }
@@ -76,7 +103,7 @@ export class ConnectionTracker {
 
   /** Records that a socket was handed to the HTTP/2 server. */
   addHttp2Socket(socket: net.Socket): void {
-    this.#http2Sockets.add(socket);
+    this.#http2Sockets.add(this.#tracked(socket));
   }
 
   /**
@@ -116,6 +143,11 @@ export class ConnectionTracker {
     }
   }
 
+  /** The tracked socket that `socket` is, or runs on. */
+  #tracked(socket: net.Socket): net.Socket {
+    return this.#tcpOf.get(socket) ?? socket;
+  }
+
   /** Resolves once every tracked socket has closed. */
   idle(): Promise<void> {
     if (this.#sockets.size === 0) {
@@ -123,4 +155,9 @@ export class ConnectionTracker {
     }
     return new Promise((resolve) => this.#onEmpty.push(resolve));
   }
+}
+
+/** A connection's peer address and port, the same on a TCP socket and the TLS socket over it. */
+function peerOf(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }

@@ -1,6 +1,7 @@
 /**
  * One TCP listener for both HTTP versions: each connection's first bytes say whether it speaks
  * HTTP/2 with prior knowledge (h2c) or HTTP/1.1, and the socket is handed to the matching server.
+ * Over TLS, ALPN says it instead.
  *
  * Node's cleartext HTTP/2 server cannot fall back to HTTP/1.1 on its own (there is no ALPN without
  * TLS), and gRPC clients use prior knowledge, so sniffing the preface is what lets one port serve
@@ -9,6 +10,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import * as net from "node:net";
+import type * as tls from "node:tls";
 
 /** The protocol a connection speaks, as decided from its first bytes. */
 export type WireProtocol = "http/1.1" | "h2c";
@@ -39,21 +41,47 @@ export interface ProtocolListenerOptions {
   readonly http2: http2.Http2Server;
   /** How long a connection may take to send enough bytes to be classified before it is dropped. */
   readonly sniffTimeoutMs: number;
+  /**
+   * Terminates TLS on every connection first (see tls.ts); it never listens itself. Its secure
+   * connections come back through {@link routeSecure}.
+   */
+  readonly tls?: tls.Server | undefined;
 }
 
 /** Creates the net.Server that accepts connections and routes each to the HTTP/1.1 or h2c server. */
 export function createProtocolListener(options: ProtocolListenerOptions): net.Server {
   const server = net.createServer();
-  server.on("connection", (socket) => route(socket, options));
+  const { tls } = options;
+  server.on("connection", (socket: net.Socket) => {
+    // Resets and garbage are routine for a public port. An 'error' event without a listener would
+    // throw and take the process down, so this listener stays for the socket's whole life; the
+    // servers add their own handling on top once they own the socket.
+    socket.on("error", ignore);
+    if (tls) {
+      tls.emit("connection", socket);
+    } else {
+      route(socket, options);
+    }
+  });
   return server;
 }
 
-function route(socket: net.Socket, options: ProtocolListenerOptions): void {
-  // Resets and garbage are routine for a public port. An 'error' event without a listener would
-  // throw and take the process down, so this listener stays for the socket's whole life; the HTTP
-  // servers add their own handling on top once they own the socket.
+/**
+ * Hands a connection whose TLS handshake is done to the server its ALPN protocol names. A client
+ * that offered no ALPN is classified by its first bytes, as in cleartext.
+ */
+export function routeSecure(socket: tls.TLSSocket, options: ProtocolListenerOptions): void {
   socket.on("error", ignore);
+  if (socket.alpnProtocol === "h2") {
+    options.http2.emit("connection", socket);
+  } else if (socket.alpnProtocol === "http/1.1") {
+    options.http1.emit("connection", socket);
+  } else {
+    route(socket, options);
+  }
+}
 
+function route(socket: net.Socket, options: ProtocolListenerOptions): void {
   const chunks: Buffer[] = [];
   const timer = setTimeout(() => socket.destroy(), options.sniffTimeoutMs);
   // A connection that is still being classified must not keep the process alive on its own.

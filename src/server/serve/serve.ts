@@ -1,6 +1,7 @@
 /**
- * serve(): one TCP port speaking gRPC, gRPC-Web and Connect over HTTP/1.1 and cleartext HTTP/2,
- * with health checks, optional API-key auth and graceful shutdown.
+ * serve(): one TCP port speaking gRPC, gRPC-Web and Connect over HTTP/1.1 and HTTP/2, cleartext or
+ * TLS, with health checks, optional API-key auth, limits that hostile clients meet, and graceful
+ * shutdown.
  */
 import { setMaxListeners } from "node:events";
 import * as http from "node:http";
@@ -12,8 +13,10 @@ import { createAuthInterceptor } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import { healthServiceName, registerHealth } from "./health.js";
 import { createHealthHttpHandler } from "./health-http.js";
-import { createProtocolListener } from "./listener.js";
+import { createProtocolListener, routeSecure } from "./listener.js";
 import { createReadinessProbe } from "./readiness.js";
+import { limitRequestTime } from "./request-time.js";
+import { createTlsTerminator, type ServeTlsOptions } from "./tls.js";
 
 /** How to serve a set of Connect routes. */
 export interface ServeOptions {
@@ -51,6 +54,34 @@ export interface ServeOptions {
   readMaxBytes?: number;
   /** Server-side Connect interceptors, applied after auth. */
   interceptors?: Interceptor[];
+  /**
+   * Serve HTTPS instead of cleartext: TLS on the same port for HTTP/2 and HTTP/1.1, chosen by
+   * ALPN, and optionally mutual TLS. Defaults to none (cleartext, for a trusted network or a
+   * proxy that terminates TLS).
+   */
+  tls?: ServeTlsOptions;
+  /**
+   * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); a
+   * client that opens more has them refused with REFUSED_STREAM. Defaults to 100.
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * How long a client may take to send a whole request, headers and body; a slower one is cut
+   * (HTTP/1.1: 408; HTTP/2: its stream is reset with CANCEL). Defaults to 30 seconds.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long a new connection may take to finish its TLS handshake, or in cleartext to show which
+   * HTTP version it speaks, and an HTTP/1.1 request to send its headers, before it is dropped.
+   * Defaults to 10 seconds.
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * An HTTP/2 connection that sends no frame for this long is closed gracefully (GOAWAY; calls in
+   * flight finish). Idle HTTP/1.1 keep-alive connections close after 5 seconds, Node's default.
+   * Defaults to 5 minutes.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** A server that is listening. */
@@ -82,8 +113,12 @@ const strictJson = {
 
 const defaultDrainTimeoutMs = 10_000;
 const defaultReadMaxBytes = 4 * 1024 * 1024;
+const defaultMaxConcurrentStreams = 100;
+const defaultRequestTimeoutMs = 30_000;
 /** A connection that has not sent enough to be classified by then is most likely not HTTP at all. */
-const sniffTimeoutMs = 10_000;
+const defaultHandshakeTimeoutMs = 10_000;
+/** About what gRPC servers allow an idle connection; clients' keepalive pings count as activity. */
+const defaultIdleTimeoutMs = 5 * 60_000;
 /** The most warning handlers get, through their context signal, before the drain bound cuts them. */
 const maxShutdownNoticeMs = 1_000;
 /** How often Health.Watch re-checks readiness. */
@@ -92,9 +127,28 @@ const healthPollIntervalMs = 1_000;
 /** Starts serving `options.routes` plus health checks; resolves once listening. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
-  const drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
-  if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) {
-    throw new RangeError(`drainTimeoutMs must be a non-negative number, got ${drainTimeoutMs}`);
+  const drainTimeoutMs = checkMs(
+    "drainTimeoutMs",
+    options.drainTimeoutMs,
+    defaultDrainTimeoutMs,
+    0,
+  );
+  const requestTimeoutMs = checkMs(
+    "requestTimeoutMs",
+    options.requestTimeoutMs,
+    defaultRequestTimeoutMs,
+  );
+  const handshakeTimeoutMs = checkMs(
+    "handshakeTimeoutMs",
+    options.handshakeTimeoutMs,
+    defaultHandshakeTimeoutMs,
+  );
+  const idleTimeoutMs = checkMs("idleTimeoutMs", options.idleTimeoutMs, defaultIdleTimeoutMs);
+  const maxConcurrentStreams = options.maxConcurrentStreams ?? defaultMaxConcurrentStreams;
+  if (!Number.isInteger(maxConcurrentStreams) || maxConcurrentStreams < 1) {
+    throw new RangeError(
+      `maxConcurrentStreams must be a whole number, at least 1, got ${maxConcurrentStreams}`,
+    );
   }
 
   // Aborted when close() starts: readiness turns false and Watch streams end.
@@ -136,20 +190,40 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
 
   const tracker = new ConnectionTracker();
-  const http1Server = http.createServer((request, response) => {
-    tracker.addHttp1Request(request, response);
-    handler(request, response);
-  });
+  const headersTimeoutMs = Math.min(handshakeTimeoutMs, requestTimeoutMs);
+  const http1Server = http.createServer(
+    {
+      // What stops a client that sends its request a byte a minute. Node checks these every
+      // connectionsCheckingInterval, 30 s unless told; a second keeps the bounds close to true.
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, headersTimeoutMs / 4)),
+    },
+    (request, response) => {
+      tracker.addHttp1Request(request, response);
+      handler(request, response);
+    },
+  );
   http1Server.on("connection", (socket) => tracker.addHttp1Socket(socket));
-  const http2Server = http2.createServer(handler);
+  const http2Server = http2.createServer({ settings: { maxConcurrentStreams } }, handler);
   http2Server.on("connection", (socket) => tracker.addHttp2Socket(socket));
-  http2Server.on("session", (session) => tracker.addHttp2Session(session));
-
-  const listener = createProtocolListener({
-    http1: http1Server,
-    http2: http2Server,
-    sniffTimeoutMs,
+  http2Server.on("session", (session) => {
+    tracker.addHttp2Session(session);
+    // No frame at all for this long, pings included: the client has gone or is holding the
+    // connection for nothing. close() lets any stream still open finish.
+    session.setTimeout(idleTimeoutMs, () => session.close());
   });
+  // Registered before the compatibility layer's own listener, so it sees every stream first.
+  http2Server.prependListener("stream", (stream) => limitRequestTime(stream, requestTimeoutMs));
+
+  const routes = { http1: http1Server, http2: http2Server, sniffTimeoutMs: handshakeTimeoutMs };
+  const tlsTerminator =
+    options.tls &&
+    createTlsTerminator(options.tls, handshakeTimeoutMs, (socket) => {
+      tracker.addSecureSocket(socket);
+      if (!socket.destroyed) routeSecure(socket, routes);
+    });
+  const listener = createProtocolListener({ ...routes, tls: tlsTerminator });
   // Tracked before it is routed, so a socket is never handed on untracked.
   listener.prependListener("connection", (socket) => tracker.addSocket(socket));
 
@@ -168,7 +242,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // requestTimeout: what stops a client that sends headers a byte a minute) on 'listening' only.
   http1Server.emit("listening");
   const port = (listener.address() as AddressInfo).port;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = `${options.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -201,6 +275,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
 
   return { url, port, close };
+}
+
+/** A time option in ms: `fallback` when absent, else a finite number of at least `min`. */
+function checkMs(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min || value > 2_147_483_647) {
+    throw new RangeError(`${name} must be a number of ms from ${min} to 2147483647, got ${value}`);
+  }
+  return value;
 }
 
 /** Catches wiring mistakes at startup rather than as confusing health answers later. */
