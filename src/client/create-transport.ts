@@ -11,6 +11,9 @@ import type { ClientOptions } from "./client-options.js";
 import { leaseGrpcConnections, leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
 import type { ResolvedOptions } from "./resolve-options.js";
 
+/** Largest message a client sends or accepts, in bytes, as the reference services allow. */
+const maxMessageBytes = 4 * 1024 * 1024;
+
 /** A transport and the way to give back the connections it leased. */
 export interface LeasedTransport {
   readonly transport: Transport;
@@ -33,6 +36,10 @@ export function createServiceTransport(
     baseUrl: resolved.baseUrl,
     interceptors: createServiceInterceptors(resolved, options),
     defaultTimeoutMs: resolved.timeoutMs,
+    // The services' own limit: a bigger request is refused before it is sent, and a bigger
+    // response (a broken or hostile server) is not buffered. connect-node's default is 4 GiB.
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
   };
   const origin = new URL(resolved.baseUrl).origin;
   if (resolved.httpVersion === "1.1") {
