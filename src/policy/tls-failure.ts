@@ -47,13 +47,24 @@ export interface TlsFailure {
   readonly explanation: string;
 }
 
+/**
+ * A failed write on a TLS socket is EPROTO, with OpenSSL's reason only in the message
+ * ("...:SSL routines:ssl3_get_record:wrong version number:..."): the code Node gives the same
+ * reason elsewhere.
+ */
+function codeOfReason(message: string): string | undefined {
+  const reason = /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  return reason && `ERR_SSL_${reason.toUpperCase().replace(/ /g, "_")}`;
+}
+
 /** The TLS failure behind `error`, if that is what it is. */
 export function tlsFailure(error: unknown): TlsFailure | undefined {
   // Deep enough for the gRPC transport's chain: call, stream, pending stream, certificate.
   for (let cause = error, depth = 0; cause && depth < 8; depth++) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === "string" && Object.hasOwn(explanations, code)) {
-      return { code, explanation: explanations[code] as string };
+    const { code, message } = cause as { code?: unknown; message?: unknown };
+    const named = code === "EPROTO" && typeof message === "string" ? codeOfReason(message) : code;
+    if (typeof named === "string" && Object.hasOwn(explanations, named)) {
+      return { code: named, explanation: explanations[named] as string };
     }
     cause = (cause as { cause?: unknown }).cause;
   }

@@ -10,6 +10,10 @@ import type { AddressInfo } from "node:net";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createAuthInterceptor } from "./auth.js";
+import {
+  clientCertificateContext,
+  createClientCertificateInterceptor,
+} from "./client-certificate.js";
 import { ConnectionTracker } from "./connections.js";
 import { healthServiceName, registerHealth } from "./health.js";
 import { createHealthHttpHandler } from "./health-http.js";
@@ -160,8 +164,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const probe = createReadinessProbe(options.ready, draining.signal);
 
   const apiKeys = options.apiKeys ?? [];
+  const mutualTls = options.tls?.clientCa !== undefined;
   const interceptors: Interceptor[] = [
     // First in the list is outermost, so a call is authenticated before any other interceptor sees it.
+    ...(mutualTls ? [createClientCertificateInterceptor([healthServiceName])] : []),
     ...(apiKeys.length > 0
       ? [createAuthInterceptor({ apiKeys, exemptServices: [healthServiceName] })]
       : []),
@@ -185,6 +191,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
     jsonOptions: strictJson,
     interceptors,
+    ...(mutualTls ? { contextValues: clientCertificateContext } : {}),
     shutdownSignal: shutdown.signal,
     fallback: createHealthHttpHandler(probe),
   });

@@ -14,8 +14,9 @@ export interface ServeTlsOptions {
   readonly key: string | Buffer;
   /**
    * Mutual TLS: the CA certificates (PEM) that client certificates must chain to. When given,
-   * every connection must present a valid, unexpired client certificate issued by one of them, or
-   * the handshake fails. Health checks too: TLS is below HTTP, so there is no exemption.
+   * every call must come over a connection that presented a valid, unexpired client certificate
+   * issued by one of them, or it is UNAUTHENTICATED with the reason (see client-certificate.ts).
+   * Health checks stay open, as with API keys.
    */
   readonly clientCa?: string | Buffer | undefined;
 }
@@ -44,7 +45,8 @@ export function createTlsTerminator(
       ...(mutual ? { ca: options.clientCa } : {}),
       ALPNProtocols: alpnProtocols,
       requestCert: mutual,
-      rejectUnauthorized: mutual,
+      // Judged per call instead, where the refusal can say why: see client-certificate.ts.
+      rejectUnauthorized: false,
       handshakeTimeout: handshakeTimeoutMs,
     });
   } catch (error) {
