@@ -1,5 +1,8 @@
 // How a client resolves its options: explicit option, then environment variable, then default;
 // and how it refuses a bad value, naming the option or the variable.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveOptions } from "../../src/client/resolve-options.js";
 import { ConnectError, MemoryServiceClient, SessionsServiceClient } from "../../src/index.js";
@@ -156,5 +159,63 @@ describe("client options", () => {
     [{ circuitBreaker: { halfOpenAfterMs: -1 } }, "option `circuitBreaker.halfOpenAfterMs`"],
   ])("refuse the bad option %o, naming it", (options, message) => {
     expect(refusal(() => new SessionsServiceClient({ ...options, env: {} }))).toContain(message);
+  });
+});
+
+describe("TLS options", () => {
+  const pem = (label: string) => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
+  const https = { ...sessions, baseUrl: "https://sessions.internal:8001" };
+
+  it("read the CA, certificate and key from the *_FILE variables, an option beating each", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "contextiq-tls-options-"));
+    try {
+      const file = async (name: string, text: string) => {
+        await writeFile(join(dir, name), text);
+        return join(dir, name);
+      };
+      const env = {
+        SESSIONS_SERVICE_CA_FILE: await file("ca.pem", pem("CERTIFICATE")),
+        SESSIONS_SERVICE_CERT_FILE: await file("client.pem", pem("CERTIFICATE")),
+        SESSIONS_SERVICE_KEY_FILE: await file("client-key.pem", pem("EC PRIVATE KEY")),
+      };
+      const { tls } = resolveOptions({ env }, https);
+      expect(String(tls?.ca)).toBe(pem("CERTIFICATE"));
+      expect(String(tls?.key)).toBe(pem("EC PRIVATE KEY"));
+      const ca = pem("CERTIFICATE").replace("AAAA", "BBBB");
+      expect(resolveOptions({ env, tls: { ca } }, https).tls?.ca).toBe(ca);
+      expect(refusal(() => resolveOptions({ env: { SESSIONS_SERVICE_CA_FILE: dir } }, https))).toBe(
+        `SESSIONS_SERVICE_CA_FILE: cannot read "${dir}" (EISDIR)`,
+      );
+      const missing = join(dir, "nope.pem");
+      expect(
+        refusal(() => resolveOptions({ env: { SESSIONS_SERVICE_CA_FILE: missing } }, https)),
+      ).toBe(`SESSIONS_SERVICE_CA_FILE: cannot read "${missing}" (ENOENT)`);
+      const keyAsCa = { SESSIONS_SERVICE_CA_FILE: env.SESSIONS_SERVICE_KEY_FILE };
+      expect(refusal(() => resolveOptions({ env: keyAsCa }, https))).toMatch(
+        /^SESSIONS_SERVICE_CA_FILE \(".*client-key\.pem"\) must be PEM text with a "-----BEGIN CERTIFICATE-----" block/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuse a path given for PEM text, a certificate without its key, and TLS over http://", () => {
+    expect(refusal(() => resolveOptions({ env: {}, tls: { ca: "/etc/ssl/ca.pem" } }, https))).toBe(
+      'option `tls.ca` must be PEM text with a "-----BEGIN CERTIFICATE-----" block (the file\'s contents, not its path)',
+    );
+    expect(
+      refusal(() => resolveOptions({ env: {}, tls: { cert: pem("CERTIFICATE") } }, https)),
+    ).toMatch(/^a client certificate needs its key and a key its certificate/);
+    expect(
+      refusal(() => resolveOptions({ env: {}, tls: { ca: pem("CERTIFICATE") } }, sessions)),
+    ).toBe(
+      'option `tls` is set, but SESSIONS_SERVICE_URL is not https:// (got "http://localhost:8001")',
+    );
+  });
+
+  it("never quote a key in an error", () => {
+    const key = pem("PRIVATE KEY").replace("AAAA", "c2VjcmV0LWtleS1tYXRlcmlhbA");
+    const message = refusal(() => resolveOptions({ env: {}, tls: { key } }, https));
+    expect(message).not.toContain("c2VjcmV0");
   });
 });
