@@ -1,11 +1,12 @@
 // `contextiq serve` as a user runs it: it prints where the services listen, serves calls, and
 // shuts down cleanly on SIGTERM.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessionsServiceClient } from "../../src/client/sessions-client.js";
+import { createTestPki } from "../support/certificates.js";
 import { cliEnv } from "./run-cli.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -51,5 +52,57 @@ describe("contextiq serve", { timeout: 30_000 }, () => {
     }
     expect(await exited).toBe(0);
     expect(stdout).toContain("SIGTERM: draining in-flight calls, then closing the stores");
+  });
+
+  it("serves HTTPS with mutual TLS from the CONTEXTIQ_TLS_* files", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "contextiq-cli-tls-"));
+    dataDirs.push(dir);
+    const pki = await createTestPki();
+    const file = async (name: string, pem: string) => {
+      await writeFile(join(dir, name), pem);
+      return join(dir, name);
+    };
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
+      cwd: root,
+      env: {
+        ...cliEnv({ sessionsUrl: "https://127.0.0.1:0", memoryUrl: "https://127.0.0.1:0" }),
+        CONTEXTIQ_DATA_DIR: dir,
+        CONTEXTIQ_TLS_CERT_FILE: await file("server.pem", pki.server.cert),
+        CONTEXTIQ_TLS_KEY_FILE: await file("server-key.pem", pki.server.key),
+        CONTEXTIQ_TLS_CLIENT_CA_FILE: await file("ca.pem", pki.ca.cert),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", () => {
+          if (stdout.includes("Ctrl-C stops")) resolve();
+        });
+        child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${stdout}`)));
+      });
+      expect(stdout).toContain("HTTP/1.1 and HTTP/2, over TLS, client certificates required");
+      const sessionsUrl = /Sessions service: (\S+)/.exec(stdout)?.[1] ?? "";
+      expect(sessionsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+
+      // A worker's configuration: everything from the environment.
+      await using client = new SessionsServiceClient({
+        env: {
+          SESSIONS_SERVICE_URL: sessionsUrl,
+          SESSIONS_SERVICE_TRANSPORT: "grpc",
+          SESSIONS_SERVICE_CA_FILE: join(dir, "ca.pem"),
+          SESSIONS_SERVICE_CERT_FILE: await file("client.pem", pki.client.cert),
+          SESSIONS_SERVICE_KEY_FILE: await file("client-key.pem", pki.client.key),
+        },
+      });
+      expect((await client.createSession({ title: "mutual" })).title).toBe("mutual");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
   });
 });
