@@ -32,6 +32,12 @@ export interface PooledConnection {
   active: number;
   /** Why the connection failed, for the streams it takes down with it. */
   failure: Error | undefined;
+  /**
+   * Until the server's first SETTINGS arrive: resolves true when they do, false when the
+   * connection fails first (or they are late). Streams wait for it, so that a server allowing
+   * fewer streams than the pool assumes does not refuse the first burst (see the transport).
+   */
+  settings: Promise<boolean> | undefined;
 }
 
 interface Connection extends PooledConnection {
@@ -134,12 +140,24 @@ export class Http2ConnectionPool {
       session,
       active: 0,
       failure: undefined,
+      settings: undefined,
       usable: true,
       serverMaxStreams: Number.POSITIVE_INFINITY,
       lastActivity: performance.now(),
       timer: undefined,
     };
     session.unref();
+    connection.settings = new Promise<boolean>((resolve) => {
+      const settle = (known: boolean) => {
+        clearTimeout(late);
+        connection.settings = undefined;
+        resolve(known);
+      };
+      // A server that sends no SETTINGS this long after connecting is not waited for any more.
+      const late = setTimeout(() => settle(false), this.pingTimeoutMs).unref();
+      session.once("remoteSettings", () => settle(true));
+      session.once("close", () => settle(false));
+    });
     session.on("remoteSettings", (settings) => {
       connection.serverMaxStreams = settings.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
     });

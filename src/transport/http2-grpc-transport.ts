@@ -27,7 +27,11 @@ import {
   errorFromGrpcStatus,
   errorFromHttpResponse,
 } from "./grpc-status.js";
-import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+import {
+  Http2ConnectionPool,
+  type Http2PoolOptions,
+  type PooledConnection,
+} from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 
 /** Options of {@link createHttp2GrpcTransport}. */
@@ -177,103 +181,142 @@ function sendUnary(
     outgoing.te = "trailers";
     outgoing["user-agent"] ??= userAgent;
 
-    let connection: ReturnType<Http2ConnectionPool["acquire"]>;
-    let stream: ReturnType<typeof connection.session.request>;
-    try {
-      connection = pool.acquire();
-    } catch (error) {
-      // A closed pool: using a closed transport is the caller's mistake, not worth a retry.
-      reject(
-        new ConnectError(
-          (error as Error).message,
-          Code.FailedPrecondition,
-          undefined,
-          undefined,
-          error,
-        ),
-      );
-      return;
-    }
-    try {
-      stream = connection.session.request(outgoing);
-    } catch (error) {
-      // The session went away between the pool's check and this request.
-      pool.release(connection);
-      reject(
-        errorFromBrokenStream({
-          rstCode: constants.NGHTTP2_NO_ERROR,
-          streamError: error as Error,
-          connectionError: connection.failure,
-          connectionLost: true,
-        }),
-      );
-      return;
-    }
-
-    let settled = false;
-    let headers: IncomingHttpHeaders | undefined;
-    let trailers: IncomingHttpHeaders | undefined;
-    let streamError: Error | undefined;
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onAbort = (reason: unknown) => fail(ConnectError.from(reason, Code.Canceled));
-    const onSignalAbort = () => onAbort(signal?.reason);
-    const stopListening = () => {
-      if (call) call.removeListener(onAbort);
-      else signal?.removeEventListener("abort", onSignalAbort);
-    };
-    const fail = (error: ConnectError) => {
-      if (settled) return;
-      settled = true;
-      stopListening();
-      if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-      reject(error);
-    };
-    if (call) call.addListener(onAbort);
-    else signal?.addEventListener("abort", onSignalAbort);
-
-    stream.on("response", (h) => {
-      headers = h;
-      const error = errorFromHttpResponse(h);
-      if (error) fail(error);
-    });
-    stream.on("data", (chunk: Buffer) => {
-      received += chunk.byteLength;
-      if (received > target.readMaxBytes + prefixBytes) {
-        fail(
+    const acquire = (): PooledConnection | undefined => {
+      try {
+        return pool.acquire();
+      } catch (error) {
+        // A closed pool: using a closed transport is the caller's mistake, not worth a retry.
+        reject(
           new ConnectError(
-            `response message larger than readMaxBytes (${target.readMaxBytes})`,
-            Code.ResourceExhausted,
+            (error as Error).message,
+            Code.FailedPrecondition,
+            undefined,
+            undefined,
+            error,
           ),
+        );
+        return undefined;
+      }
+    };
+    const start = (connection: PooledConnection | undefined) => {
+      if (connection === undefined) return;
+      if (connection.settings === undefined) {
+        send(connection);
+        return;
+      }
+      // A new connection, whose server has not said yet how many streams it allows: wait for
+      // that (one round trip, which the call would wait anyway), then take a connection again,
+      // now that the pool knows whether this one is full.
+      const stop = onceAborted(() => {
+        pool.release(connection);
+        reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
+      });
+      connection.settings.then((known) => {
+        if (!stop()) return;
+        if (!known) {
+          // Failed or silent: the stream reports why, as on any broken connection.
+          send(connection);
+          return;
+        }
+        pool.release(connection);
+        start(acquire());
+      });
+    };
+    /** Calls `aborted` if the call is cancelled; the returned stop() says whether it was not. */
+    const onceAborted = (aborted: () => void): (() => boolean) => {
+      if (call) call.addListener(aborted);
+      else signal?.addEventListener("abort", aborted, { once: true });
+      return () => {
+        if (call) call.removeListener(aborted);
+        else signal?.removeEventListener("abort", aborted);
+        return !(call ? call.aborted : signal?.aborted);
+      };
+    };
+    start(acquire());
+
+    function send(connection: PooledConnection): void {
+      let stream: ReturnType<typeof connection.session.request>;
+      try {
+        stream = connection.session.request(outgoing);
+      } catch (error) {
+        // The session went away between the pool's check and this request.
+        pool.release(connection);
+        reject(
+          errorFromBrokenStream({
+            rstCode: constants.NGHTTP2_NO_ERROR,
+            streamError: error as Error,
+            connectionError: connection.failure,
+            connectionLost: true,
+          }),
         );
         return;
       }
-      chunks.push(chunk);
-    });
-    stream.on("trailers", (t) => {
-      trailers = t;
-    });
-    stream.on("error", (error) => {
-      streamError = error;
-    });
-    stream.on("close", () => {
-      pool.release(connection);
-      if (settled) return;
-      settled = true;
-      stopListening();
-      try {
-        const broken: BrokenStream = {
-          rstCode: stream.rstCode ?? constants.NGHTTP2_NO_ERROR,
-          streamError,
-          connectionError: connection.failure,
-          connectionLost: connection.session.closed || connection.session.destroyed,
-        };
-        resolve(response(req, broken, headers, trailers, chunks, received));
-      } catch (error) {
+
+      let settled = false;
+      let headers: IncomingHttpHeaders | undefined;
+      let trailers: IncomingHttpHeaders | undefined;
+      let streamError: Error | undefined;
+      const chunks: Buffer[] = [];
+      let received = 0;
+      const onAbort = (reason: unknown) => fail(ConnectError.from(reason, Code.Canceled));
+      const onSignalAbort = () => onAbort(signal?.reason);
+      const stopListening = () => {
+        if (call) call.removeListener(onAbort);
+        else signal?.removeEventListener("abort", onSignalAbort);
+      };
+      const fail = (error: ConnectError) => {
+        if (settled) return;
+        settled = true;
+        stopListening();
+        if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
         reject(error);
-      }
-    });
-    stream.end(encodeGrpcFrame(message));
+      };
+      if (call) call.addListener(onAbort);
+      else signal?.addEventListener("abort", onSignalAbort);
+
+      stream.on("response", (h) => {
+        headers = h;
+        const error = errorFromHttpResponse(h);
+        if (error) fail(error);
+      });
+      stream.on("data", (chunk: Buffer) => {
+        received += chunk.byteLength;
+        if (received > target.readMaxBytes + prefixBytes) {
+          fail(
+            new ConnectError(
+              `response message larger than readMaxBytes (${target.readMaxBytes})`,
+              Code.ResourceExhausted,
+            ),
+          );
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on("trailers", (t) => {
+        trailers = t;
+      });
+      stream.on("error", (error) => {
+        streamError = error;
+      });
+      stream.on("close", () => {
+        pool.release(connection);
+        if (settled) return;
+        settled = true;
+        stopListening();
+        try {
+          const broken: BrokenStream = {
+            rstCode: stream.rstCode ?? constants.NGHTTP2_NO_ERROR,
+            streamError,
+            connectionError: connection.failure,
+            connectionLost: connection.session.closed || connection.session.destroyed,
+          };
+          resolve(response(req, broken, headers, trailers, chunks, received));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      stream.end(encodeGrpcFrame(message));
+    }
   });
 }
 

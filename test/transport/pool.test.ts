@@ -1,10 +1,9 @@
 // The connection pool, seen from the server: how many connections calls open and how streams
 // spread over them, how a connection leaves (GOAWAY, idle), and closing the pool.
 import { constants } from "node:http2";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
-import { failureKind } from "../../src/policy/transient.js";
 import { Http2ConnectionPool } from "../../src/transport/index.js";
 import { rejection } from "../support/errors.js";
 import { getSessionBody, settle, unknownId, useTransportFixtures } from "./fixtures.js";
@@ -80,24 +79,19 @@ describe("connections opened", () => {
   // A new connection takes streams before the server's SETTINGS arrive, so in a burst on a cold
   // pool the server refuses the streams over its limit. They fail as UNAVAILABLE and read as
   // refused (never processed), which the facade's retries take care of.
-  it("reports streams refused over the server's limit on a cold pool as refused", async () => {
+  it("waits for a new connection's SETTINGS, so a cold burst over the server's limit is not refused", async () => {
     const peer = await open.startPeer(
       (stream) => setTimeout(() => respondGrpc(stream, { body: getSessionBody() }), 50),
       { settings: { maxConcurrentStreams: 1 } },
     );
     const sessions = open.sessionsClient({ baseUrl: peer.url });
+    // Before this pool waited, 2 of these 3 were refused (REFUSED_STREAM): they went out before
+    // the server's SETTINGS said 1.
     const results = await Promise.allSettled(
       Array.from({ length: 3 }, () => sessions.getSession({ id: unknownId })),
     );
-    expect(results.some((r) => r.status === "fulfilled")).toBe(true);
-    // The burst did go over the limit: otherwise this test would check nothing.
-    expect(results.some((r) => r.status === "rejected")).toBe(true);
-    for (const result of results) {
-      if (result.status === "fulfilled") continue;
-      const error = ConnectError.from(result.reason);
-      expect(error.code).toBe(Code.Unavailable);
-      expect(failureKind(error)).toBe("refused");
-    }
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    expect(peer.streams.length).toBe(3);
   });
 
   it("shares one connection between the transports of one pool", async () => {

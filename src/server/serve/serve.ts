@@ -65,8 +65,10 @@ export interface ServeOptions {
    */
   tls?: ServeTlsOptions;
   /**
-   * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); a
-   * client that opens more has them refused with REFUSED_STREAM. Defaults to 100.
+   * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). Streams
+   * a client opens past it before it has acknowledged the setting are refused (REFUSED_STREAM);
+   * a client that ignores it afterwards loses the connection (GOAWAY, nghttp2's choice).
+   * Defaults to 100.
    */
   maxConcurrentStreams?: number;
   /**
@@ -81,9 +83,10 @@ export interface ServeOptions {
    */
   handshakeTimeoutMs?: number;
   /**
-   * An HTTP/2 connection that sends no frame for this long is closed gracefully (GOAWAY; calls in
-   * flight finish). Idle HTTP/1.1 keep-alive connections close after 5 seconds, Node's default.
-   * Defaults to 5 minutes.
+   * An HTTP/2 connection that sends no frame for this long is closed gracefully (GOAWAY), and cut
+   * if its streams are still open `requestTimeoutMs` later; an HTTP/1.1 socket with no traffic
+   * either way for this long is closed. Idle HTTP/1.1 keep-alive connections close after 5
+   * seconds, Node's default. Defaults to 5 minutes.
    */
   idleTimeoutMs?: number;
 }
@@ -211,14 +214,22 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       handler(request, response);
     },
   );
+  // A socket with nothing sent either way for this long is closed: a client that stopped reading
+  // its response would otherwise keep it, and the response's buffers, for good.
+  http1Server.setTimeout(idleTimeoutMs);
   http1Server.on("connection", (socket) => tracker.addHttp1Socket(socket));
   const http2Server = http2.createServer({ settings: { maxConcurrentStreams } }, handler);
   http2Server.on("connection", (socket) => tracker.addHttp2Socket(socket));
   http2Server.on("session", (session) => {
     tracker.addHttp2Session(session);
     // No frame at all for this long, pings included: the client has gone or is holding the
-    // connection for nothing. close() lets any stream still open finish.
-    session.setTimeout(idleTimeoutMs, () => session.close());
+    // connection for nothing. close() lets any stream still open finish, for a while: a client
+    // that stopped reading (a zero flow-control window) would hold it open for good.
+    session.setTimeout(idleTimeoutMs, () => {
+      session.close();
+      const cut = setTimeout(() => session.destroy(), requestTimeoutMs).unref();
+      session.once("close", () => clearTimeout(cut));
+    });
   });
   // Registered before the compatibility layer's own listener, so it sees every stream first.
   http2Server.prependListener("stream", (stream) => limitRequestTime(stream, requestTimeoutMs));
