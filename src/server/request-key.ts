@@ -18,6 +18,8 @@ export function requestKey<Desc extends DescMessage>(
   if (!checkUuid(v, "request_id", request.requestId, true) || request.requestId === "") {
     return undefined;
   }
+  // A request that will be refused needs no key, and may hold what clone() refuses to copy.
+  if (v.any) return undefined;
   const content = clone(schema, request) as MessageShape<Desc> & { requestId: string };
   content.requestId = "";
   const fingerprint = createHash("sha256")

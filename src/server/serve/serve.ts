@@ -19,6 +19,7 @@ import { healthServiceName, registerHealth } from "./health.js";
 import { createHealthHttpHandler } from "./health-http.js";
 import { createProtocolListener, routeSecure } from "./listener.js";
 import { createReadinessProbe } from "./readiness.js";
+import { guardRequests } from "./request-guards.js";
 import { limitRequestTime } from "./request-time.js";
 import { createTlsTerminator, type ServeTlsOptions } from "./tls.js";
 
@@ -177,27 +178,32 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     ...(options.interceptors ?? []),
   ];
 
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      options.routes(router);
-      assertRoutes(router, options.serviceNames);
-      registerHealth(router, {
-        serviceNames: options.serviceNames,
-        probe,
-        draining: draining.signal,
-        pollIntervalMs: healthPollIntervalMs,
-      });
-    },
-    grpc: true,
-    grpcWeb: true,
-    connect: true,
-    readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
-    jsonOptions: strictJson,
-    interceptors,
-    ...(mutualTls ? { contextValues: clientCertificateContext } : {}),
-    shutdownSignal: shutdown.signal,
-    fallback: createHealthHttpHandler(probe),
-  });
+  const handler = guardRequests(
+    connectNodeAdapter({
+      routes: (router) => {
+        options.routes(router);
+        assertRoutes(router, options.serviceNames);
+        registerHealth(router, {
+          serviceNames: options.serviceNames,
+          probe,
+          draining: draining.signal,
+          pollIntervalMs: healthPollIntervalMs,
+        });
+      },
+      grpc: true,
+      grpcWeb: true,
+      connect: true,
+      readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
+      jsonOptions: strictJson,
+      interceptors,
+      ...(mutualTls ? { contextValues: clientCertificateContext } : {}),
+      shutdownSignal: shutdown.signal,
+      fallback: createHealthHttpHandler(probe),
+      // No compressed requests or responses: the clients send none, and refusing them takes away
+      // decompression bombs, and connect-node's INTERNAL answer to a gzip body cut short.
+      acceptCompression: [],
+    }),
+  );
 
   const tracker = new ConnectionTracker();
   const headersTimeoutMs = Math.min(handshakeTimeoutMs, requestTimeoutMs);

@@ -6,6 +6,10 @@ import type { Violations } from "./violations.js";
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const noNul = "must not contain the character U+0000";
+const notWellFormed = "must be well-formed text (no lone surrogates)";
+
+/** A UTF-16 surrogate without its other half: JSON can spell it (\ud800), UTF-8 cannot. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Largest Struct (`state`, `data`) accepted, serialized as JSON. */
 export const maxStructBytes = 256 * 1024;
@@ -47,6 +51,7 @@ export function checkLength(
   const length = [...value].length;
   if (min > 0 && value.trim() === "") return v.check(false, field, "is required");
   if (!v.check(!value.includes("\0"), field, noNul)) return false;
+  if (!v.check(!loneSurrogate.test(value), field, notWellFormed)) return false;
   return v.check(
     length >= min && length <= max,
     field,
@@ -91,6 +96,11 @@ export function checkScope(
   for (const [key, value] of entries) {
     ok &&= v.check(!`${key}${value}`.includes("\0"), `${field}[${quote(key)}]`, noNul);
     ok &&= v.check(
+      !loneSurrogate.test(key) && !loneSurrogate.test(value),
+      `${field}[${quote(key)}]`,
+      notWellFormed,
+    );
+    ok &&= v.check(
       key.length >= 1 && key.length <= 64,
       `${field}[${quote(key)}]`,
       "key must be 1-64 characters",
@@ -106,7 +116,8 @@ export function checkScope(
 
 /**
  * Checks that a Struct nests at most {@link maxStructDepth} levels, holds only JSON numbers (a
- * binary Struct can carry NaN and Infinity, which JSON cannot) and serializes to at most
+ * binary Struct can carry NaN and Infinity, which JSON cannot) and well-formed text (JSON can
+ * carry lone surrogates, which no store or encoder takes), and serializes to at most
  * {@link maxStructBytes} of JSON.
  */
 export function checkStruct(v: Violations, field: string, value: JsonObject | undefined): boolean {
@@ -122,6 +133,9 @@ export function checkStruct(v: Violations, field: string, value: JsonObject | un
     return false;
   }
   if (!v.check(allFinite(value), field, "must hold only finite numbers (no NaN or Infinity)")) {
+    return false;
+  }
+  if (!v.check(wellFormed(value), field, notWellFormed)) {
     return false;
   }
   const bytes = Buffer.byteLength(JSON.stringify(value));
@@ -166,6 +180,16 @@ function depthOf(value: unknown, limit: number): number {
     if (deepest >= limit - 1) break;
   }
   return deepest + 1;
+}
+
+/** Whether every string and key in `value` is well-formed text, storable and encodable. */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === "string") return !loneSurrogate.test(value);
+  if (Array.isArray(value)) return value.every(wellFormed);
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).every(([key, item]) => wellFormed(key) && wellFormed(item));
+  }
+  return true;
 }
 
 function allFinite(value: unknown): boolean {

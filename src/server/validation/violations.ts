@@ -29,6 +29,11 @@ export class Violations {
     return ok;
   }
 
+  /** Whether any violation was recorded. */
+  get any(): boolean {
+    return this.found.length > 0;
+  }
+
   /** Throws INVALID_ARGUMENT when any violation was recorded. */
   throwIfAny(): void {
     if (this.found.length > 0) throw invalidArgument(this.found);
