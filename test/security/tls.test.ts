@@ -170,6 +170,64 @@ describe.each(clientTransports)("TLS over %s", (_name, transport) => {
   });
 });
 
+describe("mutual TLS", () => {
+  it("refuses a client without a certificate that tries to resume an earlier session", async () => {
+    const { port } = new URL(mutual.sessionsUrl);
+    const scope = { user_id: randomUUID() };
+    const body = JSON.stringify({ scope });
+    /** One CreateSession over a TLS connection of its own: the status line, and the ticket. */
+    const create = (session?: Buffer) =>
+      new Promise<{ status: string; ticket: Buffer | undefined; reused: boolean }>(
+        (resolve, reject) => {
+          const socket = tls.connect({
+            host: "127.0.0.1",
+            port: Number(port),
+            ca: pki.ca.cert,
+            servername: "localhost",
+            ALPNProtocols: ["http/1.1"],
+            ...(session ? { session } : {}),
+          });
+          let ticket: Buffer | undefined;
+          let received = "";
+          socket.on("session", (value: Buffer) => {
+            ticket = value;
+          });
+          socket.setEncoding("latin1");
+          socket.on("data", (chunk: string) => {
+            received += chunk;
+          });
+          socket.once("error", reject);
+          socket.once("secureConnect", () =>
+            socket.write(
+              `POST /contextiq.sessions.v1.SessionsService/CreateSession HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+            ),
+          );
+          socket.once("close", () =>
+            resolve({
+              status: received.split("\r\n")[0] ?? "",
+              ticket,
+              reused: socket.isSessionReused(),
+            }),
+          );
+        },
+      );
+    const first = await create();
+    expect(first.status).toBe("HTTP/1.1 401 Unauthorized");
+    const again = await create(first.ticket);
+    expect(again.status).toBe("HTTP/1.1 401 Unauthorized");
+    const client = new SessionsServiceClient({
+      baseUrl: mutual.sessionsUrl,
+      tls: { ca: pki.ca.cert, ...pki.client },
+      env: {},
+    });
+    try {
+      expect(await client.listSessions({ scope })).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe("one TLS port", () => {
   /** The protocol ALPN settles on when the client offers `offer`, and what GET /health answers. */
   function negotiate(

@@ -15,8 +15,13 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 
-/** Why the connection's client certificate is refused; undefined when it is accepted. */
-const refusal = createContextKey<string | undefined>(undefined, {
+const unjudged = "the client certificate was not checked: refused";
+
+/**
+ * Why the connection's client certificate is refused; undefined when it is accepted. A request
+ * whose context was never set is refused: fail closed.
+ */
+const refusal = createContextKey<string | undefined>(unjudged, {
   description: "why the client certificate is refused",
 });
 
@@ -54,9 +59,12 @@ const reasons: Record<string, string> = {
 };
 
 function refusalOf(socket: Partial<TLSSocket>): string | undefined {
-  if (socket.authorized === true) return undefined;
+  // Both, always: a resumed TLS 1.3 session of a connection that presented no certificate reads
+  // as `authorized` (Node finds no verify error without a certificate to verify).
   const certificate = socket.getPeerCertificate?.();
-  if (certificate === undefined || Object.keys(certificate).length === 0) {
+  const presented = certificate !== undefined && Object.keys(certificate).length > 0;
+  if (presented && socket.authorized === true) return undefined;
+  if (!presented) {
     return "this server requires a client certificate (mutual TLS), and the connection presented none";
   }
   const code = String(socket.authorizationError ?? "unknown");

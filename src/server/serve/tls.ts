@@ -3,6 +3,7 @@
  * socket; once the handshake is done, ALPN says which HTTP server gets the decrypted connection,
  * so one port serves HTTP/2 and HTTP/1.1 over TLS as it serves both in cleartext.
  */
+import { constants } from "node:crypto";
 import * as tls from "node:tls";
 import { pemProblem } from "../../util/pem.js";
 
@@ -47,6 +48,9 @@ export function createTlsTerminator(
       requestCert: mutual,
       // Judged per call instead, where the refusal can say why: see client-certificate.ts.
       rejectUnauthorized: false,
+      // No session resumption under mutual TLS: each connection shows its certificate afresh,
+      // rather than a ticket from a connection judged (or refused) before.
+      ...(mutual ? { secureOptions: constants.SSL_OP_NO_TICKET, sessionTimeout: 0 } : {}),
       handshakeTimeout: handshakeTimeoutMs,
     });
   } catch (error) {
