@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
+import { createSecureContext } from "node:tls";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
 import type { HedgingOptions } from "../policy/hedging.js";
 import type { ReadCacheOptions } from "../policy/read-cache.js";
 import type { RetryBudgetOptions } from "../policy/retry-budget.js";
-import { pemProblem } from "../util/pem.js";
+import { pemProblem, quotePath } from "../util/pem.js";
 import type { ClientOptions, ClientTlsOptions, TransportKind } from "./client-options.js";
 
 /** The options of a client after env and defaults, validated. */
@@ -222,9 +223,9 @@ function resolveTls(
       text = readFileSync(path);
     } catch (error) {
       const code = (error as { code?: string }).code ?? (error as Error).message;
-      throw invalid(`${variable}: cannot read "${path}" (${code})`);
+      throw invalid(`${variable}: cannot read ${quotePath(path)} (${code})`);
     }
-    checkPem(text, `${variable} ("${path}")`, label);
+    checkPem(text, `${variable} (${quotePath(path)})`, label);
     return text;
   };
   const ca = field("ca", "CA_FILE", "CERTIFICATE");
@@ -236,10 +237,21 @@ function resolveTls(
     );
   }
   if (ca === undefined && cert === undefined) return option === undefined ? undefined : {};
-  return {
+  const resolved = {
     ...(ca === undefined ? {} : { ca }),
     ...(cert === undefined || key === undefined ? {} : { cert, key }),
   };
+  try {
+    // Now rather than at the first call, where each transport words it differently.
+    createSecureContext(resolved);
+  } catch (error) {
+    const given =
+      option === undefined ? `${envPrefix}_CA_FILE, _CERT_FILE, _KEY_FILE` : "option `tls`";
+    throw invalid(
+      `${given}: OpenSSL cannot load them (${(error as Error).message}); check that each is PEM and that the key belongs to the certificate`,
+    );
+  }
+  return resolved;
 }
 
 function checkPem(value: string | Buffer, source: string, label: string): void {

@@ -51,6 +51,9 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Inter
   let probing = false;
   const counts = (error: ConnectError): boolean => {
     const kind = failureKind(error);
+    // A refused certificate is a configuration to fix, not a sick service: opening the circuit
+    // would only hide the reason behind "the circuit is open".
+    if (kind === "tls") return false;
     // cockatiel takes a probe's uncounted failure for a success and closes the circuit; a probe
     // that did not get an answer about the request (refused, reset, unavailable, timed out,
     // cancelled) must open it again.

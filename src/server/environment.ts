@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { pemProblem } from "../util/pem.js";
+import { pemProblem, quotePath } from "../util/pem.js";
 import type { ServeTlsOptions } from "./serve/tls.js";
 import { databaseUrlProblem, schemaNameProblem } from "./store/postgres/database-settings.js";
 
@@ -77,13 +77,13 @@ function pemFile(env: NodeJS.ProcessEnv, name: string, label: string): Buffer {
   try {
     text = readFileSync(path);
   } catch (error) {
-    throw new Error(
-      `${name}: cannot read "${path}" (${(error as { code?: string }).code ?? error})`,
-    );
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new Error(`${name}: cannot read ${quotePath(path)} (${code})`);
   }
   const problem = pemProblem(text, label);
-  if (problem !== undefined)
-    throw new Error(`${name}: "${path}" ${problem.replace(/ \(the.*\)$/, "")}`);
+  if (problem !== undefined) {
+    throw new Error(`${name}: ${quotePath(path)} ${problem.replace(/ \(the.*\)$/, "")}`);
+  }
   return text;
 }
 

@@ -8,3 +8,14 @@ export function pemProblem(value: string | Buffer, label: string): string | unde
   if (new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) return undefined;
   return `must be PEM text with a "-----BEGIN ${label}-----" block (the file's contents, not its path)`;
 }
+
+/**
+ * A file path as an error message may quote it. A variable meant to name a key file sometimes
+ * holds the key itself (secrets are often injected as text): that is never quoted.
+ */
+export function quotePath(path: string): string {
+  if (path.includes("-----BEGIN") || /[\r\n]/.test(path)) {
+    return "(a value holding PEM text, not a file path)";
+  }
+  return JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path);
+}

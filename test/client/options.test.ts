@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveOptions } from "../../src/client/resolve-options.js";
 import { ConnectError, MemoryServiceClient, SessionsServiceClient } from "../../src/index.js";
+import { createTestPki } from "../support/certificates.js";
 
 const sessions = { envPrefix: "SESSIONS_SERVICE", baseUrl: "http://localhost:8001" };
 
@@ -167,6 +168,7 @@ describe("TLS options", () => {
   const https = { ...sessions, baseUrl: "https://sessions.internal:8001" };
 
   it("read the CA, certificate and key from the *_FILE variables, an option beating each", async () => {
+    const pki = await createTestPki();
     const dir = await mkdtemp(join(tmpdir(), "contextiq-tls-options-"));
     try {
       const file = async (name: string, text: string) => {
@@ -174,15 +176,16 @@ describe("TLS options", () => {
         return join(dir, name);
       };
       const env = {
-        SESSIONS_SERVICE_CA_FILE: await file("ca.pem", pem("CERTIFICATE")),
-        SESSIONS_SERVICE_CERT_FILE: await file("client.pem", pem("CERTIFICATE")),
-        SESSIONS_SERVICE_KEY_FILE: await file("client-key.pem", pem("EC PRIVATE KEY")),
+        SESSIONS_SERVICE_CA_FILE: await file("ca.pem", pki.ca.cert),
+        SESSIONS_SERVICE_CERT_FILE: await file("client.pem", pki.client.cert),
+        SESSIONS_SERVICE_KEY_FILE: await file("client-key.pem", pki.client.key),
       };
       const { tls } = resolveOptions({ env }, https);
-      expect(String(tls?.ca)).toBe(pem("CERTIFICATE"));
-      expect(String(tls?.key)).toBe(pem("EC PRIVATE KEY"));
-      const ca = pem("CERTIFICATE").replace("AAAA", "BBBB");
-      expect(resolveOptions({ env, tls: { ca } }, https).tls?.ca).toBe(ca);
+      expect(String(tls?.ca)).toBe(pki.ca.cert);
+      expect(String(tls?.key)).toBe(pki.client.key);
+      expect(resolveOptions({ env, tls: { ca: pki.otherCa.cert } }, https).tls?.ca).toBe(
+        pki.otherCa.cert,
+      );
       expect(refusal(() => resolveOptions({ env: { SESSIONS_SERVICE_CA_FILE: dir } }, https))).toBe(
         `SESSIONS_SERVICE_CA_FILE: cannot read "${dir}" (EISDIR)`,
       );
@@ -193,6 +196,11 @@ describe("TLS options", () => {
       const keyAsCa = { SESSIONS_SERVICE_CA_FILE: env.SESSIONS_SERVICE_KEY_FILE };
       expect(refusal(() => resolveOptions({ env: keyAsCa }, https))).toMatch(
         /^SESSIONS_SERVICE_CA_FILE \(".*client-key\.pem"\) must be PEM text with a "-----BEGIN CERTIFICATE-----" block/,
+      );
+      // Loaded when the client is made, not at its first call: a key of another certificate.
+      const mismatched = { ca: pki.ca.cert, cert: pki.client.cert, key: pki.server.key };
+      expect(refusal(() => resolveOptions({ env: {}, tls: mismatched }, https))).toMatch(
+        /^option `tls`: OpenSSL cannot load them \(.*key values mismatch.*\); check that each is PEM and that the key belongs to the certificate$/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -213,9 +221,14 @@ describe("TLS options", () => {
     );
   });
 
-  it("never quote a key in an error", () => {
+  it("never quote a key in an error, even one put where its path belongs", () => {
     const key = pem("PRIVATE KEY").replace("AAAA", "c2VjcmV0LWtleS1tYXRlcmlhbA");
     const message = refusal(() => resolveOptions({ env: {}, tls: { key } }, https));
     expect(message).not.toContain("c2VjcmV0");
+    const env = { SESSIONS_SERVICE_CERT_FILE: key, SESSIONS_SERVICE_KEY_FILE: key };
+    const misplaced = refusal(() => resolveOptions({ env }, https));
+    expect(misplaced).toBe(
+      "SESSIONS_SERVICE_CERT_FILE: cannot read (a value holding PEM text, not a file path) (ENOENT)",
+    );
   });
 });

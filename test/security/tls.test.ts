@@ -131,6 +131,16 @@ describe.each(clientTransports)("TLS over %s", (_name, transport) => {
     );
   });
 
+  it("keeps saying why, call after call: TLS failures do not open the circuit breaker", async () => {
+    await withClient({ baseUrl: expired.sessionsUrl, tls: { ca: pki.ca.cert } }, async (client) => {
+      // The breaker opens after 10 failures it counts, by default.
+      for (let call = 0; call < 25; call++) {
+        const error = ConnectError.from(await client.getSession(randomUUID()).catch((e) => e));
+        expect(error.rawMessage).toMatch(/\(CERT_HAS_EXPIRED\)$/);
+      }
+    });
+  });
+
   // The server judges client certificates per call (see client-certificate.ts), so a refusal is
   // UNAUTHENTICATED with the reason, which no retry changes.
   it("is refused by a server that requires a client certificate, when it has none", async () => {

@@ -82,6 +82,11 @@ describe("readServeEnvironment", () => {
       expect(() =>
         readServeEnvironment({ ...tlsEnv, CONTEXTIQ_TLS_CERT_FILE: join(dir, "gone.pem") }),
       ).toThrow(/^CONTEXTIQ_TLS_CERT_FILE: cannot read ".*gone\.pem" \(ENOENT\)$/);
+      // Secrets are often injected as text: a key where its path belongs is never quoted.
+      const keyText = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n";
+      expect(() => readServeEnvironment({ ...tlsEnv, CONTEXTIQ_TLS_KEY_FILE: keyText })).toThrow(
+        /^CONTEXTIQ_TLS_KEY_FILE: cannot read \(a value holding PEM text, not a file path\) \(ENOENT\)$/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
