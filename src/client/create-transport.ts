@@ -11,8 +11,10 @@ import type { ClientOptions } from "./client-options.js";
 import { leaseGrpcConnections, leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
 import type { ResolvedOptions } from "./resolve-options.js";
 
-/** Largest message a client sends or accepts, in bytes, as the reference services allow. */
-const maxMessageBytes = 4 * 1024 * 1024;
+/** Largest request message a client sends: what the reference services accept. */
+const maxRequestBytes = 4 * 1024 * 1024;
+/** Largest response message a client accepts. */
+const maxResponseBytes = 16 * 1024 * 1024;
 
 /** A transport and the way to give back the connections it leased. */
 export interface LeasedTransport {
@@ -36,10 +38,12 @@ export function createServiceTransport(
     baseUrl: resolved.baseUrl,
     interceptors: createServiceInterceptors(resolved, options),
     defaultTimeoutMs: resolved.timeoutMs,
-    // The services' own limit: a bigger request is refused before it is sent, and a bigger
-    // response (a broken or hostile server) is not buffered. connect-node's default is 4 GiB.
-    readMaxBytes: maxMessageBytes,
-    writeMaxBytes: maxMessageBytes,
+    // A request over the services' limit is refused before it is sent. A response may be larger
+    // (100 memories of 4,096 floats are about 8 MB as JSON; lists are cut at 3 MiB a page), but a
+    // broken or hostile server cannot make the client buffer without end: connect-node's default
+    // is 4 GiB.
+    readMaxBytes: maxResponseBytes,
+    writeMaxBytes: maxRequestBytes,
   };
   const origin = new URL(resolved.baseUrl).origin;
   if (resolved.httpVersion === "1.1") {

@@ -513,6 +513,31 @@ describe("message size and embedding length", () => {
       expect(await memory.listMemories({ scope: s, includeDeleted: true })).toEqual([]);
     });
 
+    it("lists pages that would pass 4 MiB in pages under it, losing nothing", {
+      timeout: 30_000,
+    }, async () => {
+      const s = scope();
+      const session = await sessions.createSession({ scope: s });
+      // 20 events of 240 KiB: one page of 100 would be 4.7 MiB.
+      const blob = "x".repeat(240 * 1024);
+      for (let i = 0; i < 20; i++) {
+        await sessions.createEvent({ sessionId: session.id, eventType: "big", data: { i, blob } });
+      }
+      let pages = 0;
+      await using lister = new SessionsServiceClient({
+        ...transport,
+        baseUrl: services.sessionsUrl,
+        env: {},
+        onCall: (call) => {
+          if (call.method === "ListEvents") pages++;
+        },
+      });
+      const events = await lister.listEvents(session.id, { pageSize: 100 });
+      expect(events.map((e) => e.data?.["i"])).toEqual([...Array(20).keys()]);
+      // Pages of 100 asked for, cut short by size: at least two to hold the 20.
+      expect(pages).toBeGreaterThan(1);
+    });
+
     // page_size over 1000 is refused naming page_size over every transport in
     // test/server/sessions.test.ts ("refuses a forged page token, ... and page_size over 1000").
     it("refuses an embedding of 4097 values with INVALID_ARGUMENT naming embedding, and takes 4096", async () => {

@@ -4,10 +4,12 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   CreateMemoryRequestSchema,
+  MemoryRevisionSchema,
   MemorySchema,
   type MemoryService,
   SourceType,
 } from "../../../gen/contextiq/memory/v1/memory_pb.js";
+import { itemSizer } from "../item-size.js";
 import { PageTokens } from "../page-token.js";
 import { requestKey } from "../request-key.js";
 import type { MemoryChanges, MemoryStore } from "../store/store.js";
@@ -104,15 +106,19 @@ export function createMemoryService({
       return { memories: await store.readMemories(ids, now()) };
     },
 
-    async listMemories(req) {
+    async listMemories(req, context) {
       const v = new Violations();
       checkScope(v, "scope", req.scope, { required: true });
       checkLength(v, "topic", req.topic, 200);
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { scope: req.scope, topic: req.topic, includeDeleted: req.includeDeleted };
-      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
-        store.listMemories(filter, now(), p),
+      const { items, ...page } = await tokens.page(
+        req.pageToken,
+        filter,
+        limit,
+        (p) => store.listMemories(filter, now(), p),
+        itemSizer(MemorySchema, context),
       );
       return { memories: items, ...page };
     },
@@ -190,14 +196,18 @@ export function createMemoryService({
       return { memory: await store.deleteMemory(memoryId, req.reason, now()) };
     },
 
-    async listMemoryRevisions(req) {
+    async listMemoryRevisions(req, context) {
       const v = new Violations();
       const memoryId = uuidField(v, "memory_id", req.memoryId);
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { memoryId };
-      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
-        store.listRevisions(memoryId, now(), p),
+      const { items, ...page } = await tokens.page(
+        req.pageToken,
+        filter,
+        limit,
+        (p) => store.listRevisions(memoryId, now(), p),
+        itemSizer(MemoryRevisionSchema, context),
       );
       return { revisions: items, ...page };
     },

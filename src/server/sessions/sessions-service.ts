@@ -10,6 +10,7 @@ import {
   type SessionsService,
 } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { notFound } from "../errors.js";
+import { itemSizer } from "../item-size.js";
 import { PageTokens } from "../page-token.js";
 import { requestKey } from "../request-key.js";
 import type { SessionsStore } from "../store/store.js";
@@ -78,15 +79,19 @@ export function createSessionsService({
       return { session };
     },
 
-    async listSessions(req) {
+    async listSessions(req, context) {
       const v = new Violations();
       checkScope(v, "scope", req.scope);
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { scope: req.scope, includeInactive: req.includeInactive };
       const activeAt = req.includeInactive ? undefined : now();
-      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
-        store.listSessions({ scope: req.scope, activeAt }, p),
+      const { items, ...page } = await tokens.page(
+        req.pageToken,
+        filter,
+        limit,
+        (p) => store.listSessions({ scope: req.scope, activeAt }, p),
+        itemSizer(SessionSchema, context),
       );
       return { sessions: items, ...page };
     },
@@ -155,15 +160,19 @@ export function createSessionsService({
       return { event: await store.getEvent(sessionId, eventId) };
     },
 
-    async listEvents(req) {
+    async listEvents(req, context) {
       const v = new Violations();
       const sessionId = uuidField(v, "session_id", req.sessionId);
       checkLength(v, "event_type", req.eventType, 100);
       const limit = checkPageSize(v, req.pageSize);
       v.throwIfAny();
       const filter = { sessionId, eventType: req.eventType };
-      const { items, ...page } = await tokens.page(req.pageToken, filter, limit, (p) =>
-        store.listEvents(filter, p),
+      const { items, ...page } = await tokens.page(
+        req.pageToken,
+        filter,
+        limit,
+        (p) => store.listEvents(filter, p),
+        itemSizer(EventSchema, context),
       );
       return { events: items, ...page };
     },

@@ -10,6 +10,6 @@ export function paged<T>(
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return rows.length > limit && last !== undefined
-    ? { items, totalSize, next: cursorOf(last) }
-    : { items, totalSize };
+    ? { items, totalSize, next: cursorOf(last), cursorOf }
+    : { items, totalSize, cursorOf };
 }

@@ -12,6 +12,8 @@ export interface Listed<T> {
   readonly totalSize: number;
   /** Absent on the last page. */
   readonly next?: Cursor;
+  /** The cursor after any item, so that a page can be cut shorter than the store made it. */
+  readonly cursorOf: (item: T) => Cursor;
 }
 
 /** Where a page starts and how long it is. */
