@@ -115,7 +115,13 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
   if (options.bearerToken !== undefined && !/^[\x21-\x7e]+$/.test(options.bearerToken)) {
     throw invalid("option `bearerToken` must be printable ASCII without spaces");
   }
-  const tls = resolveTls(options.tls, fromEnv, service.envPrefix);
+  // An explicit http:// baseUrl beats TLS files in the environment, as any option beats its
+  // variable; `tls` given with it, or both from the environment, is a mistake to report.
+  const tlsFromEnvOnly = options.tls === undefined && options.baseUrl !== undefined;
+  const tls =
+    tlsFromEnvOnly && !baseUrl.startsWith("https:")
+      ? undefined
+      : resolveTls(options.tls, fromEnv, service.envPrefix);
   if (tls !== undefined && !baseUrl.startsWith("https:")) {
     throw invalid(
       `${options.tls === undefined ? `${service.envPrefix}_CA_FILE, _CERT_FILE or _KEY_FILE` : "option `tls`"} is set, but ${source("baseUrl", "URL")} is not https:// (got "${baseUrl}")`,

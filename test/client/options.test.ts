@@ -219,6 +219,11 @@ describe("TLS options", () => {
     ).toBe(
       'option `tls` is set, but SESSIONS_SERVICE_URL is not https:// (got "http://localhost:8001")',
     );
+    // Both from the environment: a mistake. An explicit http:// baseUrl: the variables give way.
+    const env = { SESSIONS_SERVICE_CA_FILE: "/nonexistent/ca.pem" };
+    expect(refusal(() => resolveOptions({ env }, sessions))).toMatch(/^SESSIONS_SERVICE_CA_FILE/);
+    const explicit = resolveOptions({ env, baseUrl: "http://127.0.0.1:9" }, sessions);
+    expect(explicit.tls).toBeUndefined();
   });
 
   it("never quote a key in an error, even one put where its path belongs", () => {

@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import * as http2 from "node:http2";
 import * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import {
@@ -463,6 +465,77 @@ describe("a client that stops reading", () => {
       );
     } finally {
       raw.close();
+      await server.close();
+    }
+  });
+});
+
+describe("connections", () => {
+  /** A TCP connection to `port`, and when (ms after connecting) the server closed it, if it did. */
+  async function connectTo(port: number) {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    await once(socket, "connect");
+    const opened = performance.now();
+    const closed = once(socket, "close").then(() => performance.now() - opened);
+    return { socket, closed };
+  }
+
+  it("closes connections past maxConnections at once, and takes new ones when others leave", async () => {
+    const server = await serve({
+      routes: probeRoutes,
+      serviceNames: [Probe.typeName],
+      maxConnections: 5,
+    });
+    const held = await Promise.all(Array.from({ length: 5 }, () => connectTo(server.port)));
+    try {
+      const extra = await connectTo(server.port);
+      // Closed by the server without a byte: well before any timeout could have done it.
+      expect(await extra.closed).toBeLessThan(1_000);
+      for (const { socket } of held.splice(0, 2)) socket.destroy();
+      // The server counts a connection out once it sees it close: retry briefly.
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        status = await fetch(`${server.url}/health`, { headers: { connection: "close" } }).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(status).toBe(200);
+    } finally {
+      for (const { socket } of held) socket.destroy();
+      await server.close();
+    }
+  });
+
+  it("drops a TLS connection that chose h2 by ALPN and then says nothing", async () => {
+    const pki = await createTestPki();
+    const server = await serve({
+      routes: probeRoutes,
+      serviceNames: [Probe.typeName],
+      tls: pki.server,
+      handshakeTimeoutMs: 500,
+    });
+    try {
+      const socket = tls.connect({
+        host: "127.0.0.1",
+        port: server.port,
+        ca: pki.ca.cert,
+        servername: "localhost",
+        ALPNProtocols: ["h2"],
+      });
+      socket.on("error", () => {});
+      // Read what the server sends (its SETTINGS), so that its close is seen.
+      socket.resume();
+      await once(socket, "secureConnect");
+      expect(socket.alpnProtocol).toBe("h2");
+      const opened = performance.now();
+      await once(socket, "close");
+      const closedAfter = performance.now() - opened;
+      expect(closedAfter).toBeGreaterThanOrEqual(200);
+      expect(closedAfter).toBeLessThan(5_000);
+    } finally {
       await server.close();
     }
   });

@@ -26,6 +26,8 @@ export class ConnectionTracker {
    * what is tracked, from before the handshake to its close, and destroying it ends both.
    */
   readonly #tcpOf = new Map<net.Socket, net.Socket>();
+  /** The other way round: the TLS socket on a tracked TCP socket, which holds what TLS buffers. */
+  readonly #tlsOf = new Map<net.Socket, tls.TLSSocket>();
   #draining = false;
   #onEmpty: (() => void)[] = [];
 
@@ -40,7 +42,8 @@ export class ConnectionTracker {
     const peer = peerOf(socket);
     this.#byPeer.set(peer, socket);
     socket.once("close", () => {
-      this.#byPeer.delete(peer);
+      // Unless a newer connection from the same port took the entry meanwhile.
+      if (this.#byPeer.get(peer) === socket) this.#byPeer.delete(peer);
       this.#sockets.delete(socket);
       this.#http1.delete(socket);
       this.#http2Sockets.delete(socket);
@@ -64,7 +67,11 @@ export class ConnectionTracker {
       return;
     }
     this.#tcpOf.set(secure, tcp);
-    tcp.once("close", () => this.#tcpOf.delete(secure));
+    this.#tlsOf.set(tcp, secure);
+    tcp.once("close", () => {
+      this.#tcpOf.delete(secure);
+      this.#tlsOf.delete(tcp);
+    });
   }
 
   /** Records that a socket was handed to the HTTP/1.1 server. */
@@ -122,9 +129,11 @@ export class ConnectionTracker {
       }
       const inFlight = this.#http1.get(socket);
       if (inFlight === undefined || inFlight === 0) {
-        // Idle: nothing to wait for. end() rather than destroy() if a response is still flushing.
-        if (socket.writableLength > 0) {
-          socket.end();
+        // Idle: nothing to wait for. end() rather than destroy() if a response is still flushing
+        // (over TLS, the TLS socket holds it).
+        const outer = this.#tlsOf.get(socket) ?? socket;
+        if (outer.writableLength > 0) {
+          outer.end();
         } else {
           socket.destroy();
         }

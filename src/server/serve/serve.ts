@@ -90,6 +90,12 @@ export interface ServeOptions {
    * seconds, Node's default. Defaults to 5 minutes.
    */
   idleTimeoutMs?: number;
+  /**
+   * Connections open at once; more are closed as soon as they are accepted, before they cost a
+   * handshake. Keeps a flood of idle connections from taking every file descriptor, which would
+   * leave no room for good clients or the database. Defaults to 4096.
+   */
+  maxConnections?: number;
 }
 
 /** A server that is listening. */
@@ -122,6 +128,7 @@ const strictJson = {
 const defaultDrainTimeoutMs = 10_000;
 const defaultReadMaxBytes = 4 * 1024 * 1024;
 const defaultMaxConcurrentStreams = 100;
+const defaultMaxConnections = 4096;
 const defaultRequestTimeoutMs = 30_000;
 /** A connection that has not sent enough to be classified by then is most likely not HTTP at all. */
 const defaultHandshakeTimeoutMs = 10_000;
@@ -152,12 +159,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     defaultHandshakeTimeoutMs,
   );
   const idleTimeoutMs = checkMs("idleTimeoutMs", options.idleTimeoutMs, defaultIdleTimeoutMs);
-  const maxConcurrentStreams = options.maxConcurrentStreams ?? defaultMaxConcurrentStreams;
-  if (!Number.isInteger(maxConcurrentStreams) || maxConcurrentStreams < 1) {
-    throw new RangeError(
-      `maxConcurrentStreams must be a whole number, at least 1, got ${maxConcurrentStreams}`,
-    );
-  }
+  const maxConcurrentStreams = checkCount(
+    "maxConcurrentStreams",
+    options.maxConcurrentStreams,
+    defaultMaxConcurrentStreams,
+  );
+  const maxConnections = checkCount(
+    "maxConnections",
+    options.maxConnections,
+    defaultMaxConnections,
+  );
 
   // Aborted when close() starts: readiness turns false and Watch streams end.
   const draining = new AbortController();
@@ -228,6 +239,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   http2Server.on("connection", (socket) => tracker.addHttp2Socket(socket));
   http2Server.on("session", (session) => {
     tracker.addHttp2Session(session);
+    // A client must open with its SETTINGS as promptly as it sends anything else: over TLS, ALPN
+    // hands a connection over before it has sent a byte of HTTP/2.
+    const silent = setTimeout(() => session.destroy(), handshakeTimeoutMs).unref();
+    session.once("remoteSettings", () => clearTimeout(silent));
+    session.once("close", () => clearTimeout(silent));
     // No frame at all for this long, pings included: the client has gone or is holding the
     // connection for nothing. close() lets any stream still open finish, for a while: a client
     // that stopped reading (a zero flow-control window) would hold it open for good.
@@ -248,6 +264,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       if (!socket.destroyed) routeSecure(socket, routes);
     });
   const listener = createProtocolListener({ ...routes, tls: tlsTerminator });
+  listener.maxConnections = maxConnections;
   // Tracked before it is routed, so a socket is never handed on untracked.
   listener.prependListener("connection", (socket) => tracker.addSocket(socket));
 
@@ -306,6 +323,15 @@ function checkMs(name: string, value: number | undefined, fallback: number, min 
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < min || value > 2_147_483_647) {
     throw new RangeError(`${name} must be a number of ms from ${min} to 2147483647, got ${value}`);
+  }
+  return value;
+}
+
+/** A count option: `fallback` when absent, else a whole number of at least 1. */
+function checkCount(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a whole number, at least 1, got ${value}`);
   }
   return value;
 }
