@@ -49,7 +49,7 @@ export interface ClientOptions {
   maxRetryDelayMs?: number;
   /** Sent as `x-api-key` on every call. Env `*_SERVICE_API_KEY`. Defaults to none. */
   apiKey?: string;
-  /** Sent as `Authorization: Bearer <token>` on every call. Defaults to none. */
+  /** Sent as `Authorization: Bearer <token>` on every call. Env `*_SERVICE_BEARER_TOKEN`. Defaults to none. */
   bearerToken?: string;
   /**
    * TLS for an `https://` baseUrl: the CA to trust and, for mutual TLS, the client certificate.

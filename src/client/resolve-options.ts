@@ -112,8 +112,11 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
   if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
     throw invalid(`${source("apiKey", "API_KEY")} must be printable ASCII without spaces`);
   }
-  if (options.bearerToken !== undefined && !/^[\x21-\x7e]+$/.test(options.bearerToken)) {
-    throw invalid("option `bearerToken` must be printable ASCII without spaces");
+  const bearerToken = options.bearerToken ?? fromEnv("BEARER_TOKEN");
+  if (bearerToken !== undefined && !/^[\x21-\x7e]+$/.test(bearerToken)) {
+    throw invalid(
+      `${source("bearerToken", "BEARER_TOKEN")} must be printable ASCII without spaces`,
+    );
   }
   // An explicit http:// baseUrl beats TLS files in the environment, as any option beats its
   // variable; `tls` given with it, or both from the environment, is a mistake to report.
@@ -201,7 +204,7 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
     retryDelayMs,
     maxRetryDelayMs,
     apiKey,
-    bearerToken: options.bearerToken,
+    bearerToken,
     tls,
   };
 }

@@ -111,7 +111,7 @@ describe.each(clientTransports)("API keys over %s", (_name, transport) => {
     }
   });
 
-  it("takes SESSIONS_SERVICE_API_KEY and MEMORY_SERVICE_API_KEY from the environment", async () => {
+  it("takes SESSIONS_SERVICE_API_KEY and MEMORY_SERVICE_API_KEY (or *_BEARER_TOKEN) from the environment", async () => {
     const env = { SESSIONS_SERVICE_API_KEY: keys[0], MEMORY_SERVICE_API_KEY: keys[1] };
     await using sessions = new SessionsServiceClient({
       ...transport,
@@ -126,6 +126,12 @@ describe.each(clientTransports)("API keys over %s", (_name, transport) => {
     await sessions.createSession({ scope: { user_id: "env" } });
     const memories = await memory.listMemories({ scope: { user_id: "env" } });
     expect(memories).toEqual([]);
+    await using bearer = new SessionsServiceClient({
+      ...transport,
+      baseUrl: services.sessionsUrl,
+      env: { SESSIONS_SERVICE_BEARER_TOKEN: keys[1] },
+    });
+    await bearer.createSession({ scope: { user_id: "env" } });
     // Each service's variable is its own: the Memory key is not sent to Sessions.
     await using crossed = new MemoryServiceClient({
       ...transport,
