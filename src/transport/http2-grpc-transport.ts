@@ -205,8 +205,8 @@ function sendUnary(
         return;
       }
       // A new connection, whose server has not said yet how many streams it allows: wait for
-      // that (one round trip, which the call would wait anyway), then take a connection again,
-      // now that the pool knows whether this one is full.
+      // its SETTINGS (about one round trip, once per connection; a server sends them first), then
+      // take a connection again, now that the pool knows whether this one is full.
       const stop = onceAborted(() => {
         pool.release(connection);
         reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));

@@ -21,16 +21,16 @@ export function guardRequests(handler: NodeHandler): NodeHandler {
     try {
       handler(request, response);
     } catch (error) {
-      // connect-node builds the request's URL from Host (or :authority) first, and throws when
-      // it cannot; thrown from a request listener, that would end the process.
+      // Thrown from a request listener, this would end the process. What connect-node throws
+      // here is its reading of the request's URL from Host (or :authority).
+      const url = /authority|invalid url/i.test(String(error));
       refuse(
         response,
         new ConnectError(
-          "bad request: the Host header (or :authority) is missing or malformed",
+          url
+            ? "bad request: the Host header (or :authority) is missing or malformed"
+            : "bad request: the request could not be read",
           Code.InvalidArgument,
-          undefined,
-          undefined,
-          error,
         ),
       );
     }
@@ -41,7 +41,7 @@ export function guardRequests(handler: NodeHandler): NodeHandler {
  * The problem of a Connect GET's `message`, which connect-node decodes leniently: invalid UTF-8
  * in its percent-encoding becomes U+FFFD, and text that is not base64 an INTERNAL error.
  */
-export function getQueryProblem(url: string): string | undefined {
+function getQueryProblem(url: string): string | undefined {
   const query = url.indexOf("?");
   if (query < 0) return undefined;
   let message: string | undefined;
