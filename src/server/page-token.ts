@@ -6,8 +6,11 @@ import { invalidArgument } from "./validation/violations.js";
 /** Where the next page starts: the sort key of the last item served, as the store defines it. */
 export type Cursor = readonly (string | number)[];
 
-/** The most a page's items may add up to, encoded, leaving room under 4 MiB for the rest. */
-export const maxPageBytes = 3 * 1024 * 1024;
+/**
+ * The most a page's items may add up to as JSON: under the 4 MiB that clients commonly accept,
+ * with room for the rest of the response (see item-size.ts for binary).
+ */
+export const maxPageBytes = 2.5 * 1024 * 1024;
 
 /** How long a page token stays valid. */
 const maxAgeMs = 24 * 60 * 60 * 1000;
@@ -36,8 +39,8 @@ export class PageTokens {
    * Serves one page of a list: reads `pageToken` (issued for `filter`), fetches the page after its
    * cursor, and issues the token of the next page, empty on the last one. With `sizeOf`, the page
    * ends early once its items would pass {@link maxPageBytes} (AIP-158 lets a page be shorter
-   * than asked), so that it fits a client's 4 MiB message limit: 1,000 sessions may hold 256 KiB
-   * of state each.
+   * than asked), so that it fits a client's message limit: 1,000 sessions may hold 256 KiB of
+   * state each.
    */
   async page<T>(
     pageToken: string,

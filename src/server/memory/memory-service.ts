@@ -9,7 +9,7 @@ import {
   type MemoryService,
   SourceType,
 } from "../../../gen/contextiq/memory/v1/memory_pb.js";
-import { itemSizer } from "../item-size.js";
+import { jsonSizer } from "../item-size.js";
 import { PageTokens } from "../page-token.js";
 import { requestKey } from "../request-key.js";
 import type { MemoryChanges, MemoryStore } from "../store/store.js";
@@ -106,7 +106,7 @@ export function createMemoryService({
       return { memories: await store.readMemories(ids, now()) };
     },
 
-    async listMemories(req, context) {
+    async listMemories(req) {
       const v = new Violations();
       checkScope(v, "scope", req.scope, { required: true });
       checkLength(v, "topic", req.topic, 200);
@@ -118,7 +118,7 @@ export function createMemoryService({
         filter,
         limit,
         (p) => store.listMemories(filter, now(), p),
-        itemSizer(MemorySchema, context),
+        jsonSizer(MemorySchema),
       );
       return { memories: items, ...page };
     },
@@ -196,7 +196,7 @@ export function createMemoryService({
       return { memory: await store.deleteMemory(memoryId, req.reason, now()) };
     },
 
-    async listMemoryRevisions(req, context) {
+    async listMemoryRevisions(req) {
       const v = new Violations();
       const memoryId = uuidField(v, "memory_id", req.memoryId);
       const limit = checkPageSize(v, req.pageSize);
@@ -207,7 +207,7 @@ export function createMemoryService({
         filter,
         limit,
         (p) => store.listRevisions(memoryId, now(), p),
-        itemSizer(MemoryRevisionSchema, context),
+        jsonSizer(MemoryRevisionSchema),
       );
       return { revisions: items, ...page };
     },

@@ -10,7 +10,7 @@ import {
   type SessionsService,
 } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { notFound } from "../errors.js";
-import { itemSizer } from "../item-size.js";
+import { jsonSizer } from "../item-size.js";
 import { PageTokens } from "../page-token.js";
 import { requestKey } from "../request-key.js";
 import type { SessionsStore } from "../store/store.js";
@@ -79,7 +79,7 @@ export function createSessionsService({
       return { session };
     },
 
-    async listSessions(req, context) {
+    async listSessions(req) {
       const v = new Violations();
       checkScope(v, "scope", req.scope);
       const limit = checkPageSize(v, req.pageSize);
@@ -91,7 +91,7 @@ export function createSessionsService({
         filter,
         limit,
         (p) => store.listSessions({ scope: req.scope, activeAt }, p),
-        itemSizer(SessionSchema, context),
+        jsonSizer(SessionSchema),
       );
       return { sessions: items, ...page };
     },
@@ -160,7 +160,7 @@ export function createSessionsService({
       return { event: await store.getEvent(sessionId, eventId) };
     },
 
-    async listEvents(req, context) {
+    async listEvents(req) {
       const v = new Violations();
       const sessionId = uuidField(v, "session_id", req.sessionId);
       checkLength(v, "event_type", req.eventType, 100);
@@ -172,7 +172,7 @@ export function createSessionsService({
         filter,
         limit,
         (p) => store.listEvents(filter, p),
-        itemSizer(EventSchema, context),
+        jsonSizer(EventSchema),
       );
       return { events: items, ...page };
     },
