@@ -18,39 +18,49 @@ export function isEnvelopedBody(contentType: string | undefined): boolean {
 }
 
 /**
- * Wraps `request`'s body (connect-node reads it with for-await) in a reader that follows the
- * envelopes and throws INVALID_ARGUMENT if the body ends inside one.
+ * Follows the envelopes of `request`'s body as connect-node reads it (with for-await), and makes
+ * the read fail with INVALID_ARGUMENT if the body ends inside one. A plain iterator rather than an
+ * async generator: a generator cost about 10 µs a request.
  */
 export function guardEnvelopes(request: NodeServerRequest): void {
-  const read = request[Symbol.asyncIterator].bind(request);
-  Object.defineProperty(request, Symbol.asyncIterator, {
-    configurable: true,
-    value: async function* checkedBody(): AsyncGenerator<Buffer> {
-      // Bytes still due in the current envelope: its prefix first, then its message.
-      let prefix = Buffer.alloc(0);
-      let messageLeft = 0;
-      for await (const chunk of read() as AsyncIterable<Buffer>) {
-        let at = 0;
-        while (at < chunk.length) {
-          if (messageLeft > 0) {
-            const take = Math.min(messageLeft, chunk.length - at);
-            messageLeft -= take;
-            at += take;
-            continue;
-          }
-          const take = Math.min(prefixBytes - prefix.length, chunk.length - at);
-          prefix = Buffer.concat([prefix, chunk.subarray(at, at + take)]);
-          at += take;
-          if (prefix.length === prefixBytes) {
-            messageLeft = prefix.readUInt32BE(1);
-            prefix = Buffer.alloc(0);
-          }
-        }
-        yield chunk;
+  const chunks = request[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  /** Bytes of the current envelope's prefix seen so far, and of its message still due. */
+  let prefix = 0;
+  const header = Buffer.alloc(prefixBytes);
+  let messageLeft = 0;
+  const follow = (chunk: Buffer) => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (messageLeft > 0) {
+        const take = Math.min(messageLeft, chunk.length - at);
+        messageLeft -= take;
+        at += take;
+        continue;
       }
-      if (prefix.length > 0 || messageLeft > 0) {
+      const take = Math.min(prefixBytes - prefix, chunk.length - at);
+      chunk.copy(header, prefix, at, at + take);
+      prefix += take;
+      at += take;
+      if (prefix === prefixBytes) {
+        messageLeft = header.readUInt32BE(1);
+        prefix = 0;
+      }
+    }
+  };
+  const checked: AsyncIterator<Buffer> = {
+    async next() {
+      const result = await chunks.next();
+      if (!result.done) {
+        follow(result.value);
+      } else if (prefix > 0 || messageLeft > 0) {
         throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
       }
+      return result;
     },
+    return: (value?: unknown) => chunks.return?.(value) ?? Promise.resolve({ done: true, value }),
+  };
+  Object.defineProperty(request, Symbol.asyncIterator, {
+    configurable: true,
+    value: () => checked,
   });
 }
