@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import type { HttpRequest } from "./input.js";
 import type { Outcome } from "./outcome.js";
+import { outcomeWithin } from "./outcome-within.js";
 import { readResponse } from "./response.js";
 
 /** Sends requests over HTTP/1.1 on keep-alive connections, reopened as the server closes them. */
@@ -11,16 +12,13 @@ export interface Http1Sender {
 
 export function createHttp1Sender(maxSockets: number): Http1Sender {
   let agent = new http.Agent({ keepAlive: true, maxSockets });
-  const send = (port: number, request: HttpRequest, timeoutMs: number, retry = true) =>
-    new Promise<Outcome>((resolve) => {
-      const started = performance.now();
-      let settled = false;
-      const settle = (outcome: Outcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(outcome);
-      };
+  const send = (
+    port: number,
+    request: HttpRequest,
+    timeoutMs: number,
+    retry = true,
+  ): Promise<Outcome> =>
+    outcomeWithin(timeoutMs, (settle) => {
       const req = http.request({
         host: "127.0.0.1",
         port,
@@ -29,10 +27,6 @@ export function createHttp1Sender(maxSockets: number): Http1Sender {
         headers: { ...request.headers, "content-length": `${request.body.length}` },
         agent,
       });
-      const timer = setTimeout(() => {
-        settle({ kind: "timeout", afterMs: Math.round(performance.now() - started) });
-        req.destroy();
-      }, timeoutMs);
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -46,15 +40,14 @@ export function createHttp1Sender(maxSockets: number): Http1Sender {
       req.on("error", (error: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed just as it was reused (its keep-alive
         // timeout): the request never reached it, so it goes again, on a new connection.
-        if (retry && req.reusedSocket && !settled) {
-          settled = true;
-          clearTimeout(timer);
-          resolve(send(port, request, timeoutMs, false));
+        if (retry && req.reusedSocket && !settle.done) {
+          settle(send(port, request, timeoutMs, false));
           return;
         }
         settle({ kind: "closed", reason: error.code ?? error.message });
       });
       req.end(request.body);
+      return () => req.destroy();
     });
   return {
     send: (port, request, timeoutMs) => send(port, request, timeoutMs),

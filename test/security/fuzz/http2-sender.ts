@@ -1,6 +1,7 @@
 import * as http2 from "node:http2";
 import type { HttpRequest } from "./input.js";
 import type { Outcome } from "./outcome.js";
+import { outcomeWithin } from "./outcome-within.js";
 import { readResponse } from "./response.js";
 
 /**
@@ -28,24 +29,12 @@ export function createHttp2Sender(): Http2Sender {
   };
   return {
     send: (port, request, timeoutMs) =>
-      new Promise<Outcome>((resolve) => {
-        const started = performance.now();
-        let settled = false;
-        const settle = (outcome: Outcome) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(outcome);
-        };
+      outcomeWithin(timeoutMs, (settle) => {
         // Node ends a GET's stream at once unless told otherwise, and then refuses its (empty) body.
         const stream = session(port).request(
           { ":method": request.method, ":path": request.path, ...request.headers },
           { endStream: false },
         );
-        const timer = setTimeout(() => {
-          settle({ kind: "timeout", afterMs: Math.round(performance.now() - started) });
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-        }, timeoutMs);
         let headers: http2.IncomingHttpHeaders | undefined;
         let trailers: http2.IncomingHttpHeaders = {};
         const chunks: Buffer[] = [];
@@ -71,6 +60,7 @@ export function createHttp2Sender(): Http2Sender {
           }
         });
         stream.end(request.body);
+        return () => stream.close(http2.constants.NGHTTP2_CANCEL);
       }),
     close: () => {
       for (const s of sessions.values()) s.destroy();

@@ -2,6 +2,7 @@ import * as net from "node:net";
 import { FrameType, indexedStatus, parseFrames, preface } from "./h2-frames.js";
 import type { RawRequest } from "./input.js";
 import type { Outcome } from "./outcome.js";
+import { outcomeWithin } from "./outcome-within.js";
 import { readResponse } from "./response.js";
 
 /** Most of an answer that is read: enough for a status line, headers and an error body. */
@@ -17,31 +18,22 @@ export const goawayCloseMs = 1_000;
  * it must, is watched in the background (`stayedOpen`), so that the run does not wait on it.
  */
 export function sendRaw(port: number, request: RawRequest, timeoutMs: number): Promise<Outcome> {
-  return new Promise<Outcome>((resolve) => {
-    const started = performance.now();
+  return outcomeWithin(timeoutMs, (settleOnce) => {
     const http2 = startsWith(request.bytes, preface);
     const chunks: Buffer[] = [];
     let received = 0;
-    let settled = false;
     let closed: (() => void) | undefined;
-    const settle = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (outcome.kind !== "goaway") socket.destroy();
-      resolve(outcome);
-    };
     const socket = net.connect({ port, host: "127.0.0.1" }, () => {
       socket.end(request.bytes);
     });
-    const timer = setTimeout(
-      () => settle({ kind: "timeout", afterMs: Math.round(performance.now() - started) }),
-      timeoutMs,
-    );
+    const settle = (outcome: Outcome) => {
+      if (!settleOnce.done && outcome.kind !== "goaway") socket.destroy();
+      settleOnce(outcome);
+    };
     socket.on("data", (chunk: Buffer) => {
       if (received < maxAnswerBytes) chunks.push(chunk);
       received += chunk.length;
-      const answer = http2 && !settled ? readFrames(Buffer.concat(chunks)) : undefined;
+      const answer = http2 && !settleOnce.done ? readFrames(Buffer.concat(chunks)) : undefined;
       if (answer?.kind !== "goaway") return;
       const stayedOpen = new Promise<boolean>((resolveOpen) => {
         const lingering = setTimeout(() => {
@@ -61,6 +53,7 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs: number): P
       closed?.();
       settle(readRaw(Buffer.concat(chunks), http2));
     });
+    return () => socket.destroy();
   });
 }
 
