@@ -271,6 +271,20 @@ interface Case {
 
 const alertCertificateRequired = "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED";
 
+/** What each client sees of a server that verifies its certificate, refuses it, and just closes. */
+const closedWithoutReason: ClientSaw = {
+  tls: { secureConnect: true, error: undefined, data: "" },
+  https: { error: "ECONNRESET" },
+  http2: {
+    connect: true,
+    sessionError: undefined,
+    streamError: undefined,
+    status: undefined,
+    rstCode: http2.constants.NGHTTP2_CANCEL,
+    sessionClose: true,
+  },
+};
+
 const cases: Case[] = [
   {
     name: "connects a client with a certificate from ca to a server with one from ca",
@@ -384,18 +398,7 @@ const cases: Case[] = [
     server: "server",
     trust: "ca",
     client: "otherClient",
-    clientSaw: {
-      tls: { secureConnect: true, error: undefined, data: "" },
-      https: { error: "ECONNRESET" },
-      http2: {
-        connect: true,
-        sessionError: undefined,
-        streamError: undefined,
-        status: undefined,
-        rstCode: http2.constants.NGHTTP2_CANCEL,
-        sessionClose: true,
-      },
-    },
+    clientSaw: closedWithoutReason,
     serverSaw: {
       event: "tlsClientError",
       code: "ECONNRESET",
@@ -407,18 +410,7 @@ const cases: Case[] = [
     server: "server",
     trust: "ca",
     client: "expiredClient",
-    clientSaw: {
-      tls: { secureConnect: true, error: undefined, data: "" },
-      https: { error: "ECONNRESET" },
-      http2: {
-        connect: true,
-        sessionError: undefined,
-        streamError: undefined,
-        status: undefined,
-        rstCode: http2.constants.NGHTTP2_CANCEL,
-        sessionClose: true,
-      },
-    },
+    clientSaw: closedWithoutReason,
     serverSaw: {
       event: "tlsClientError",
       code: "ECONNRESET",
