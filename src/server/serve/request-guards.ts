@@ -2,7 +2,6 @@
  * What stands between a hostile request and connect-node's handler: the requests it mishandles
  * are answered here instead (each found by test/security/fuzz.test.ts).
  */
-import { Code, ConnectError } from "@connectrpc/connect";
 import { guardEnvelopes, isEnvelopedBody } from "./envelope-guard.js";
 import type { HttpFallback } from "./health-http.js";
 
@@ -14,7 +13,7 @@ export function guardRequests(handler: NodeHandler): NodeHandler {
   return (request, response) => {
     const problem = request.method === "GET" ? getQueryProblem(request.url ?? "") : undefined;
     if (problem !== undefined) {
-      refuse(response, new ConnectError(problem, Code.InvalidArgument));
+      refuse(response, problem);
       return;
     }
     if (isEnvelopedBody(request.headers["content-type"])) guardEnvelopes(request);
@@ -26,12 +25,9 @@ export function guardRequests(handler: NodeHandler): NodeHandler {
       const url = /authority|invalid url/i.test(String(error));
       refuse(
         response,
-        new ConnectError(
-          url
-            ? "bad request: the Host header (or :authority) is missing or malformed"
-            : "bad request: the request could not be read",
-          Code.InvalidArgument,
-        ),
+        url
+          ? "bad request: the Host header (or :authority) is missing or malformed"
+          : "bad request: the request could not be read",
       );
     }
   };
@@ -71,13 +67,13 @@ function isBase64(text: string): boolean {
   return padding === 0 ? digits % 4 !== 1 : text.length % 4 === 0;
 }
 
-/** A Connect error answer (JSON, the HTTP status of its code), unless a response has begun. */
-function refuse(response: NodeServerResponse, error: ConnectError): void {
+/** A Connect INVALID_ARGUMENT answer (HTTP 400, JSON), unless a response has begun. */
+function refuse(response: NodeServerResponse, message: string): void {
   if (response.headersSent || response.destroyed) {
     response.destroy();
     return;
   }
-  const body = JSON.stringify({ code: "invalid_argument", message: error.rawMessage });
+  const body = JSON.stringify({ code: "invalid_argument", message });
   response.writeHead(400, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
