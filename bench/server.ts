@@ -57,6 +57,7 @@ const protocols: Protocol[] = [
       const transport = createConnectTransport({
         baseUrl,
         httpVersion: "1.1",
+        useBinaryFormat: false,
         nodeOptions: { agent },
       });
       return { transport, close: () => agent.destroy() };

@@ -16,6 +16,12 @@ const maxRequestBytes = 4 * 1024 * 1024;
 /** Largest response message a client accepts. */
 const maxResponseBytes = 16 * 1024 * 1024;
 
+/**
+ * The Connect protocol with JSON bodies (`application/json`): connect-node's transport defaults to
+ * protobuf bodies (`application/proto`) unless told otherwise.
+ */
+const connectJson = { useBinaryFormat: false } as const;
+
 /** A transport and the way to give back the connections it leased. */
 export interface LeasedTransport {
   readonly transport: Transport;
@@ -51,6 +57,7 @@ export function createServiceTransport(
     return {
       transport: createConnectTransport({
         ...common,
+        ...connectJson,
         httpVersion: "1.1",
         nodeOptions: { agent: agent.connection },
       }),
@@ -68,6 +75,7 @@ export function createServiceTransport(
   return {
     transport: createConnectTransport({
       ...common,
+      ...connectJson,
       httpVersion: "2",
       sessionManager: session.connection,
     }),

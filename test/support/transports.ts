@@ -33,13 +33,18 @@ export const transports: TestTransport[] = [
   {
     name: "Connect JSON over HTTP/1.1",
     create: overHttp1((baseUrl, agent) =>
-      createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent } }),
+      createConnectTransport({
+        baseUrl,
+        httpVersion: "1.1",
+        useBinaryFormat: false,
+        nodeOptions: { agent },
+      }),
     ),
   },
   {
     name: "Connect JSON over HTTP/2",
     create: overHttp2((baseUrl, sessionManager) =>
-      createConnectTransport({ baseUrl, httpVersion: "2", sessionManager }),
+      createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false, sessionManager }),
     ),
   },
   {
