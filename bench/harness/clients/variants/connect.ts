@@ -65,17 +65,19 @@ export const connectGrpc: CallerFactory = async (target) =>
 export function connectJson(httpVersion: "1.1" | "2"): CallerFactory {
   return async (target) =>
     connectCaller(target, (baseUrl) => {
+      // createConnectTransport sends protobuf (application/proto) unless told otherwise.
+      const common = { baseUrl, httpVersion, useBinaryFormat: false };
       if (httpVersion === "2") {
         const sessionManager = new Http2SessionManager(baseUrl);
         return {
-          transport: createConnectTransport({ baseUrl, httpVersion, sessionManager }),
+          transport: createConnectTransport({ ...common, sessionManager }),
           close: () => sessionManager.abort(),
         };
       }
       // Keep-alive, and no cap on sockets: one per concurrent caller, whatever the concurrency.
       const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
       return {
-        transport: createConnectTransport({ baseUrl, httpVersion, nodeOptions: { agent } }),
+        transport: createConnectTransport({ ...common, nodeOptions: { agent } }),
         close: () => agent.destroy(),
       };
     });
