@@ -66,18 +66,18 @@ export function connectJson(httpVersion: "1.1" | "2"): CallerFactory {
   return async (target) =>
     connectCaller(target, (baseUrl) => {
       // createConnectTransport sends protobuf (application/proto) unless told otherwise.
-      const common = { baseUrl, httpVersion, useBinaryFormat: false };
+      const common = { baseUrl, useBinaryFormat: false };
       if (httpVersion === "2") {
         const sessionManager = new Http2SessionManager(baseUrl);
         return {
-          transport: createConnectTransport({ ...common, sessionManager }),
+          transport: createConnectTransport({ ...common, httpVersion, sessionManager }),
           close: () => sessionManager.abort(),
         };
       }
       // Keep-alive, and no cap on sockets: one per concurrent caller, whatever the concurrency.
       const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
       return {
-        transport: createConnectTransport({ ...common, nodeOptions: { agent } }),
+        transport: createConnectTransport({ ...common, httpVersion, nodeOptions: { agent } }),
         close: () => agent.destroy(),
       };
     });
