@@ -1,7 +1,7 @@
 // Storage benchmark: the reference services on SQLite and on PostgreSQL, end to end through the
 // public facade clients over gRPC. See bench/README.md, "Storage".
 //
-//   npx tsx bench/storage.ts [--quick] [--database-url URL] [--out DIR]
+//   npx tsx bench/storage.ts [--quick] [--only creates|search] [--sqlite-only] [--database-url URL] [--out DIR]
 //
 // 1. Creates per second (CreateSession, CreateEvent, CreateMemory with a 1536-float embedding):
 //    the services started in this process with startServices on a fresh SQLite folder and on a
@@ -26,7 +26,7 @@ import { describeContext } from "./storage/context.js";
 import { eventSessions, measureCreates, plannedWindows } from "./storage/creates.js";
 import { postgresStorage, type Storage, sqliteStorage } from "./storage/engines.js";
 import { renderMarkdown } from "./storage/markdown.js";
-import { parseOptions, type StorageOptions, usage } from "./storage/options.js";
+import { type Part, parseOptions, type StorageOptions, usage } from "./storage/options.js";
 import { Progress } from "./storage/progress.js";
 import { countFailures, createRatios, type StorageResults } from "./storage/results.js";
 import { measureSearch, plannedBatches } from "./storage/search.js";
@@ -64,23 +64,25 @@ async function run(options: StorageOptions, argv: readonly string[]): Promise<St
     windowMs: options.windowMs,
     warmupMs: options.warmupMs,
   };
+  const measuring = (part: Part) => options.parts.includes(part);
   const progress = new Progress(
-    plannedWindows(createSettings, engines) + plannedBatches(engines === 2),
+    (measuring("creates") ? plannedWindows(createSettings, engines) : 0) +
+      (measuring("search") ? plannedBatches(engines === 2) : 0),
   );
-  const creates = await measureCreates(
-    await storagesFor(options, "creates"),
-    createSettings,
-    progress,
-  );
-  const { searches, loads } = await measureSearch(
-    await storagesFor(options, "search"),
-    {
-      sizes: options.searchSizes,
-      queries: options.searchQueries,
-      warmupQueries: options.searchWarmupQueries,
-    },
-    progress,
-  );
+  const creates = measuring("creates")
+    ? await measureCreates(await storagesFor(options, "creates"), createSettings, progress)
+    : { cells: [], warmups: [] };
+  const { searches, loads } = measuring("search")
+    ? await measureSearch(
+        await storagesFor(options, "search"),
+        {
+          sizes: options.searchSizes,
+          queries: options.searchQueries,
+          warmupQueries: options.searchWarmupQueries,
+        },
+        progress,
+      )
+    : { searches: [], loads: [] };
   const finished = new Date();
   return {
     schemaVersion: 1,
@@ -91,6 +93,7 @@ async function run(options: StorageOptions, argv: readonly string[]): Promise<St
     context,
     settings: {
       quick: options.quick,
+      parts: options.parts,
       rounds: options.rounds,
       concurrency: options.concurrency,
       windowMs: options.windowMs,

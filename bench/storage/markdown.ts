@@ -39,9 +39,10 @@ export function renderMarkdown(results: StorageResults, command: string): string
       ? [`**PostgreSQL skipped**: ${context.postgres.reason}. SQLite alone.`, ""]
       : []),
     ...contextSection(context),
-    ...createsSection(results),
-    ...searchSection(results),
-    ...loadSection(results),
+    // A part left out (--only) has no section.
+    ...(results.creates.cells.length > 0 ? createsSection(results) : []),
+    ...(results.search.length > 0 ? searchSection(results) : []),
+    ...(results.loads.length > 0 ? loadSection(results) : []),
     ...failuresSection(results),
   ].join("\n");
 }

@@ -2,19 +2,28 @@
 import { parseArgs } from "node:util";
 import { defaultOutDir } from "../harness/paths.js";
 
-export const usage = `usage: npx tsx bench/storage.ts [--quick] [--database-url URL] [--out DIR]
+export const usage = `usage: npx tsx bench/storage.ts [--quick] [--only creates|search] [--sqlite-only]
+                          [--database-url URL] [--out DIR]
 
   --quick              a smoke run: 1 s windows, one round, searches at 2,000 and 10,000
                        memories, 5 queries each (noisy: for checking that it works)
+  --only PART          measure only the creates, or only the searches
+  --sqlite-only        leave PostgreSQL out, whatever URL is given or set
   --database-url URL   the PostgreSQL server to measure; else env BENCH_DATABASE_URL, else
                        TEST_DATABASE_URL; with none, SQLite alone. Each run uses fresh schemas
                        (bench_<hex>) and drops them at the end
   --out DIR            where storage.md and storage.json go (default bench/results)
   --help`;
 
+/** The parts of a run. */
+export const parts = ["creates", "search"] as const;
+export type Part = (typeof parts)[number];
+
 /** Everything a run needs to know, presets resolved. */
 export interface StorageOptions {
   readonly quick: boolean;
+  /** The parts measured: both unless --only names one. */
+  readonly parts: readonly Part[];
   /** The PostgreSQL URL, or undefined to run SQLite alone. */
   readonly databaseUrl: string | undefined;
   /** Where the URL came from, or why PostgreSQL is skipped. */
@@ -43,16 +52,25 @@ export function parseOptions(
     args: [...argv],
     options: {
       quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      "sqlite-only": { type: "boolean", default: false },
       "database-url": { type: "string" },
       out: { type: "string", default: defaultOutDir },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return undefined;
-  const { url, source } = databaseUrl(values["database-url"], env);
+  const only = values.only;
+  if (only !== undefined && !parts.includes(only as Part)) {
+    throw new TypeError(`--only takes ${parts.join(" or ")}, got ${JSON.stringify(only)}`);
+  }
+  const { url, source } = values["sqlite-only"]
+    ? { url: undefined, source: "--sqlite-only" }
+    : databaseUrl(values["database-url"], env);
   const quick = values.quick;
   return {
     quick,
+    parts: only === undefined ? parts : [only as Part],
     databaseUrl: url,
     databaseUrlSource: source,
     outDir: values.out,

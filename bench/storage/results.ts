@@ -24,6 +24,8 @@ export interface StorageResults {
   readonly context: RunContext;
   readonly settings: {
     readonly quick: boolean;
+    /** What was measured: "creates", "search", or both. */
+    readonly parts: readonly string[];
     readonly rounds: number;
     readonly concurrency: readonly number[];
     readonly windowMs: number;
