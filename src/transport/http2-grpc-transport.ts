@@ -3,7 +3,6 @@ import {
   create,
   type DescMessage,
   type DescMethodUnary,
-  fromBinary,
   isMessage,
   type MessageInitShape,
   toBinary,
@@ -20,6 +19,7 @@ import {
 } from "@connectrpc/connect";
 import { grpcTimeoutValue } from "../policy/deadline-header.js";
 import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
+import { fromBinaryUnboxed } from "./from-binary-unboxed.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame, prefixBytes } from "./grpc-frame.js";
 import {
   type BrokenStream,
@@ -336,7 +336,7 @@ function response(
   if (error) throw error;
   let message: unknown;
   try {
-    message = fromBinary(req.method.output, decodeUnaryGrpcBody(chunks, received));
+    message = fromBinaryUnboxed(req.method.output, decodeUnaryGrpcBody(chunks, received));
   } catch (e) {
     throw ConnectError.from(e, Code.Internal);
   }
