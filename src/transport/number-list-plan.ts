@@ -11,17 +11,22 @@ export interface NumberListPlan {
   readonly byNumber: ReadonlyMap<number, NumberListField | ChildField>;
 }
 
-export interface NumberListField {
-  readonly kind: "numbers";
+/** What a planned field is called: in the message, in proto3 JSON, and in the .proto file. */
+interface FieldNames {
   readonly name: string;
+  readonly jsonName: string;
+  readonly protoName: string;
+}
+
+export interface NumberListField extends FieldNames {
+  readonly kind: "numbers";
   readonly number: number;
   /** 4-byte floats, or 8-byte doubles. */
   readonly float: boolean;
 }
 
-export interface ChildField {
+export interface ChildField extends FieldNames {
   readonly kind: "child";
-  readonly name: string;
   readonly number: number;
   readonly list: boolean;
   readonly schema: DescMessage;
@@ -68,7 +73,7 @@ function numberListOf(field: DescField): NumberListField | undefined {
   if (field.scalar !== ScalarType.FLOAT && field.scalar !== ScalarType.DOUBLE) return undefined;
   return {
     kind: "numbers",
-    name: field.localName,
+    ...namesOf(field),
     number: field.number,
     float: field.scalar === ScalarType.FLOAT,
   };
@@ -85,10 +90,14 @@ function childOf(field: DescField, visiting: Set<DescMessage>): ChildField | und
   if (!plan) return undefined;
   return {
     kind: "child",
-    name: field.localName,
+    ...namesOf(field),
     number: field.number,
     list: field.fieldKind === "list",
     schema,
     plan,
   };
+}
+
+function namesOf(field: DescField): FieldNames {
+  return { name: field.localName, jsonName: field.jsonName, protoName: field.name };
 }
