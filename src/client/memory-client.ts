@@ -9,7 +9,7 @@ import {
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { tagFailure } from "./request-id.js";
-import { eachItem, required, ServiceClient } from "./service-client.js";
+import { eachItem, type Page, required, ServiceClient } from "./service-client.js";
 
 /** Where a memory came from: the enum, or the Python client's strings. */
 export type SourceTypeInput = SourceType | "extracted" | "consolidated" | "direct";
@@ -137,20 +137,26 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
 
   /** Every memory matching `filter`, newest first, all pages fetched. */
   listMemories(filter: MemoryFilter, options?: CallOptions): Promise<Memory[]> {
-    return this.allItems((page) => this.iterateMemories(filter, page), options);
+    return this.allItems((pageToken, page) => this.memoriesPage(filter, pageToken, page), options);
   }
 
   /** The memories matching `filter`, newest first, fetched a page at a time as you iterate. */
   iterateMemories(filter: MemoryFilter, options?: CallOptions): AsyncGenerator<Memory> {
-    return eachItem((pageToken) =>
-      this.run(async () => {
-        const page = await this.rpc.listMemories(
-          { ...filter, pageToken },
-          this.connectOptions(options),
-        );
-        return { items: page.memories, nextPageToken: page.nextPageToken };
-      }),
-    );
+    return eachItem((pageToken) => this.memoriesPage(filter, pageToken, options));
+  }
+
+  private memoriesPage(
+    filter: MemoryFilter,
+    pageToken: string,
+    options: CallOptions | undefined,
+  ): Promise<Page<Memory>> {
+    return this.run(async () => {
+      const page = await this.rpc.listMemories(
+        { ...filter, pageToken },
+        this.connectOptions(options),
+      );
+      return { items: page.memories, nextPageToken: page.nextPageToken };
+    });
   }
 
   /** The memories most similar to `queryEmbedding` by cosine similarity, most similar first. */
@@ -197,16 +203,14 @@ export class MemoryServiceClient extends ServiceClient<typeof MemoryService> {
     options?: CallOptions & { pageSize?: number },
   ): Promise<MemoryRevision[]> {
     return this.allItems(
-      (pageOptions) =>
-        eachItem((pageToken) =>
-          this.run(async () => {
-            const page = await this.rpc.listMemoryRevisions(
-              { memoryId, pageSize: options?.pageSize ?? 0, pageToken },
-              this.connectOptions(pageOptions),
-            );
-            return { items: page.revisions, nextPageToken: page.nextPageToken };
-          }),
-        ),
+      (pageToken, pageOptions) =>
+        this.run(async () => {
+          const page = await this.rpc.listMemoryRevisions(
+            { memoryId, pageSize: options?.pageSize ?? 0, pageToken },
+            this.connectOptions(pageOptions),
+          );
+          return { items: page.revisions, nextPageToken: page.nextPageToken };
+        }),
       options,
     );
   }

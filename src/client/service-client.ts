@@ -88,7 +88,7 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
    * which costs every later call of the process several µs on Node 20.
    */
   protected async allItems<T>(
-    items: (pageOptions: CallOptions) => AsyncIterable<T>,
+    fetchPage: (pageToken: string, pageOptions: CallOptions) => Promise<Page<T>>,
     options: CallOptions = {},
   ): Promise<T[]> {
     checkTimeoutMs(options.timeoutMs);
@@ -106,8 +106,14 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
         return remaining;
       },
     };
-    const all: T[] = [];
-    for await (const item of items(pageOptions)) all.push(item);
+    // Page by page rather than through eachItem: an async generator costs a promise per item.
+    let all: T[] = [];
+    let pageToken = "";
+    do {
+      const page = await fetchPage(pageToken, pageOptions);
+      all = all.length === 0 ? page.items : all.concat(page.items);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
     return all;
   }
 
@@ -126,9 +132,15 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   }
 }
 
+/** One page of a list: its items, and the token of the next page ("" after the last). */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextPageToken: string;
+}
+
 /** Every item of a paged list, fetching pages lazily as the caller iterates. */
 export async function* eachItem<T>(
-  fetchPage: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>,
+  fetchPage: (pageToken: string) => Promise<Page<T>>,
 ): AsyncGenerator<T, void, undefined> {
   let pageToken = "";
   do {

@@ -7,7 +7,7 @@ import {
 } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { tagFailure } from "./request-id.js";
-import { eachItem, required, ServiceClient } from "./service-client.js";
+import { eachItem, type Page, required, ServiceClient } from "./service-client.js";
 
 /** What a new session holds. */
 export interface NewSession {
@@ -108,20 +108,26 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
 
   /** Every session matching `filter`, most recent activity first, all pages fetched. */
   listSessions(filter: SessionFilter = {}, options?: CallOptions): Promise<Session[]> {
-    return this.allItems((page) => this.iterateSessions(filter, page), options);
+    return this.allItems((pageToken, page) => this.sessionsPage(filter, pageToken, page), options);
   }
 
   /** The sessions matching `filter`, fetched a page at a time as you iterate. */
   iterateSessions(filter: SessionFilter = {}, options?: CallOptions): AsyncGenerator<Session> {
-    return eachItem((pageToken) =>
-      this.run(async () => {
-        const page = await this.rpc.listSessions(
-          { ...filter, pageToken },
-          this.connectOptions(options),
-        );
-        return { items: page.sessions, nextPageToken: page.nextPageToken };
-      }),
-    );
+    return eachItem((pageToken) => this.sessionsPage(filter, pageToken, options));
+  }
+
+  private sessionsPage(
+    filter: SessionFilter,
+    pageToken: string,
+    options: CallOptions | undefined,
+  ): Promise<Page<Session>> {
+    return this.run(async () => {
+      const page = await this.rpc.listSessions(
+        { ...filter, pageToken },
+        this.connectOptions(options),
+      );
+      return { items: page.sessions, nextPageToken: page.nextPageToken };
+    });
   }
 
   /** Replaces the session's state, or shallow-merges into it with `merge: true`. */
@@ -184,7 +190,10 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
 
   /** Every event of a session, oldest first, all pages fetched. */
   listEvents(sessionId: string, filter: EventFilter = {}, options?: CallOptions): Promise<Event[]> {
-    return this.allItems((page) => this.iterateEvents(sessionId, filter, page), options);
+    return this.allItems(
+      (pageToken, page) => this.eventsPage(sessionId, filter, pageToken, page),
+      options,
+    );
   }
 
   /** The events of a session, oldest first, fetched a page at a time as you iterate. */
@@ -193,14 +202,21 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
     filter: EventFilter = {},
     options?: CallOptions,
   ): AsyncGenerator<Event> {
-    return eachItem((pageToken) =>
-      this.run(async () => {
-        const page = await this.rpc.listEvents(
-          { ...filter, sessionId, pageToken },
-          this.connectOptions(options),
-        );
-        return { items: page.events, nextPageToken: page.nextPageToken };
-      }),
-    );
+    return eachItem((pageToken) => this.eventsPage(sessionId, filter, pageToken, options));
+  }
+
+  private eventsPage(
+    sessionId: string,
+    filter: EventFilter,
+    pageToken: string,
+    options: CallOptions | undefined,
+  ): Promise<Page<Event>> {
+    return this.run(async () => {
+      const page = await this.rpc.listEvents(
+        { ...filter, sessionId, pageToken },
+        this.connectOptions(options),
+      );
+      return { items: page.events, nextPageToken: page.nextPageToken };
+    });
   }
 }
