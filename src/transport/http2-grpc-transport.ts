@@ -5,7 +5,6 @@ import {
   type DescMethodUnary,
   isMessage,
   type MessageInitShape,
-  toBinary,
 } from "@bufbuild/protobuf";
 import {
   Code,
@@ -33,6 +32,7 @@ import {
   type PooledConnection,
 } from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
+import { toBinaryBulk } from "./to-binary-bulk.js";
 
 /** Options of {@link createHttp2GrpcTransport}. */
 export interface Http2GrpcTransportOptions {
@@ -159,7 +159,7 @@ function sendUnary(
       reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
       return;
     }
-    const message = toBinary(req.method.input, req.message);
+    const message = toBinaryBulk(req.method.input, req.message);
     if (message.byteLength > target.writeMaxBytes) {
       reject(
         new ConnectError(
