@@ -10,6 +10,11 @@ export const requestRetentionMs = 24 * 60 * 60 * 1000;
 export interface RequestKey {
   readonly requestId: string;
   readonly fingerprint: string;
+  /**
+   * The fingerprint of the same content as an earlier server version computed it, when it computed
+   * it otherwise: a first request logged before an upgrade still matches its repeat.
+   */
+  readonly formerFingerprint?: () => string;
 }
 
 /** Encodes a create's result for the request log, and decodes it for a repeat. */
@@ -27,7 +32,7 @@ export function repeatedResult<T>(
   prior: { fingerprint: string; response: Uint8Array },
   codec: ResultCodec<T>,
 ): T {
-  if (prior.fingerprint !== key.fingerprint) {
+  if (prior.fingerprint !== key.fingerprint && prior.fingerprint !== key.formerFingerprint?.()) {
     throw new ConnectError(
       `request_id ${key.requestId} was already used for a request with different content: use a new request_id for a new request`,
       Code.AlreadyExists,
