@@ -12,6 +12,7 @@ import { notFound } from "../errors.js";
 import { norm } from "../memory/similarity.js";
 import { binaryCodec, msOf } from "./codec.js";
 import { columnList } from "./columns.js";
+import { float32Of } from "./float32.js";
 import type { MemoryChanges } from "./store.js";
 
 // The Memory store's rows, as every engine returns them: times and counters as numbers, scope as
@@ -81,6 +82,12 @@ const memoryKeys: Record<keyof MemoryColumns<unknown>, true> = {
 /** The columns of `memories`, as a select list; qualified by `alias` when given. */
 export const memoryColumns = (alias?: string) => columnList(memoryKeys, alias);
 
+/** The columns of `memories` but the embedding: for a write that holds it already. */
+export const memoryColumnsButEmbedding = memoryColumns()
+  .split(", ")
+  .filter((column) => column !== "embedding")
+  .join(", ");
+
 const revisionKeys: Record<keyof RevisionRow, true> = {
   id: true,
   memory_id: true,
@@ -133,18 +140,23 @@ export function toRevision(row: RevisionRow): MemoryRevision {
 }
 
 /**
- * The columns a new memory is inserted with, its embedding already in the engine's form (null
- * when there is none); the others take their defaults.
+ * The columns a new memory is inserted with: its embedding `values` (memory.embedding as float32,
+ * rounded once by the caller) in the engine's form by `encode` (null when there are none), their
+ * norm, and the memory's other fields; the other columns take their defaults.
  */
-export function newMemoryRow<Embedding>(memory: Memory, embedding: Embedding | null) {
+export function newMemoryRow<Embedding>(
+  memory: Memory,
+  values: Float32Array,
+  encode: (values: Float32Array) => Embedding,
+) {
   return {
     id: memory.id,
     scope: JSON.stringify(memory.scope),
     fact: memory.fact,
     topic: memory.topic,
-    embedding,
-    dimensions: memory.embedding.length,
-    norm: norm(Float32Array.from(memory.embedding)),
+    embedding: values.length === 0 ? null : encode(values),
+    dimensions: values.length,
+    norm: norm(values),
     confidence: memory.confidence,
     importance: memory.importance,
     source_type: memory.sourceType,
@@ -157,24 +169,26 @@ export function newMemoryRow<Embedding>(memory: Memory, embedding: Embedding | n
 
 /**
  * What an UpdateMemory of `row` writes: the columns that change, with `updated_at` (the
- * embedding already in the engine's form by `encode`, null for none), and, when the fact changes,
- * the revision to insert. Both stores run it under the memory's write lock, so revision numbers
- * follow one another. The caller has checked that `changes` change anything.
+ * embedding rounded to float32 and put in the engine's form by `encode`, null for none), and,
+ * when the fact changes, the revision to insert. Both stores run it under the memory's write
+ * lock, so revision numbers follow one another. The caller has checked that `changes` change
+ * anything.
  */
 export function memoryUpdate<Embedding>(
-  row: MemoryColumns<Embedding>,
+  row: MemoryColumns<unknown>,
   changes: MemoryChanges,
   changeReason: string,
   now: number,
-  encode: (values: readonly number[]) => Embedding | null,
+  encode: (values: Float32Array) => Embedding,
 ): { set: Partial<MemoryColumns<Embedding>>; revision: RevisionRow | undefined } {
   const set: Partial<MemoryColumns<Embedding>> = {};
   if (changes.fact !== undefined) set.fact = changes.fact;
   if (changes.topic !== undefined) set.topic = changes.topic;
   if (changes.embedding !== undefined) {
-    set.embedding = encode(changes.embedding);
-    set.dimensions = changes.embedding.length;
-    set.norm = norm(Float32Array.from(changes.embedding));
+    const values = float32Of(changes.embedding);
+    set.embedding = values.length === 0 ? null : encode(values);
+    set.dimensions = values.length;
+    set.norm = norm(values);
   }
   if (changes.confidence !== undefined) set.confidence = changes.confidence;
   if (changes.importance !== undefined) set.importance = changes.importance;

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { float32Of, numbersOf } from "../float32.js";
 import { databaseUrlProblem, defaultSchema, schemaNameProblem } from "./database-settings.js";
 
 /** Where a PostgreSQL store keeps its data, and how it connects. */
@@ -93,7 +94,7 @@ function getTypeParser(oid: number, format?: string): (value: string) => unknown
     case float4ArrayOid:
       // PostgreSQL prints the shortest decimal of each float4 ("0.1"); through Float32Array it is
       // the exact float32 value again, as SQLite's stored bytes give it.
-      return (text) => Array.from(new Float32Array(JSON.parse(`[${text.slice(1, -1)}]`)));
+      return (text) => numbersOf(float32Of(JSON.parse(`[${text.slice(1, -1)}]`)));
     default:
       return pg.types.getTypeParser(oid, format as "text");
   }

@@ -2,6 +2,7 @@ import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1
 import { notFound } from "../../errors.js";
 
 import { assignmentsOf, insertOf } from "../columns.js";
+import { float32Of, numbersOf } from "../float32.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
 import { live, searchFilter } from "../memory-filter.js";
 import {
@@ -9,6 +10,7 @@ import {
   type MemoryColumns,
   memoryCodec,
   memoryColumns,
+  memoryColumnsButEmbedding,
   memoryOf,
   memoryUpdate,
   newMemoryRow,
@@ -30,7 +32,7 @@ import type {
 } from "../store.js";
 import type { PostgresOptions } from "./connection.js";
 import type { Sql } from "./database.js";
-import { asFloat32 } from "./float32.js";
+import { realArray } from "./float32.js";
 import { type OpenedDatabase, openDatabase, PostgresStore } from "./postgres-store.js";
 import { rankHere, rankInDatabase } from "./ranking.js";
 import { oncePerRequestId, requestLogTable } from "./request-log.js";
@@ -119,20 +121,21 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     return this.db.write((sql) =>
       oncePerRequestId(sql, this.requests, key, now, memoryCodec, async () => {
         // The memory and its scope entries in one statement: one round trip.
+        // The embedding is not read back: it is `values`, and its text would be parsed again.
         const entries = Object.entries(memory.scope);
-        const embedding = memory.embedding.length === 0 ? null : asFloat32(memory.embedding);
-        const insert = insertOf("memories", newMemoryRow(memory, embedding));
+        const values = float32Of(memory.embedding);
+        const insert = insertOf("memories", newMemoryRow(memory, values, realArray));
         const row = (await sql.one<MemoryRow>(
-          `WITH m AS (${insert.text} RETURNING ${memoryColumns()}),
+          `WITH m AS (${insert.text} RETURNING ${memoryColumnsButEmbedding}),
            s AS (
              INSERT INTO memories_scope (owner, key, value)
                SELECT m.seq, e.k, e.v FROM m, unnest(?::text[], ?::text[]) AS e (k, v))
-           SELECT ${memoryColumns()} FROM m`,
+           SELECT ${memoryColumnsButEmbedding} FROM m`,
           ...insert.values,
           entries.map(([k]) => k),
           entries.map(([, v]) => v),
         )) as MemoryRow;
-        return toMemory(row);
+        return memoryOf(row, numbersOf(values));
       }),
     );
   }
@@ -208,9 +211,7 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
       if (!row) throw notFound("memory", id);
       const current = toMemory(row);
       if (!changesAnything(current, changes)) return current;
-      const { set, revision } = memoryUpdate(row, changes, changeReason, now, (values) =>
-        values.length === 0 ? null : asFloat32(values),
-      );
+      const { set, revision } = memoryUpdate(row, changes, changeReason, now, realArray);
       const assignments = assignmentsOf(set);
       const updated = (await sql.one<MemoryRow>(
         `UPDATE memories SET ${assignments.text} WHERE id = ? RETURNING ${memoryColumns()}`,

@@ -1,6 +1,7 @@
 import { rankBySimilarity } from "../../memory/similarity.js";
+import { float32Of } from "../float32.js";
 import type { Sql } from "./database.js";
-import { asFloat32 } from "./float32.js";
+import { realArray } from "./float32.js";
 
 // The two ways the PostgreSQL store ranks a SearchMemories. Both take the WHERE conditions that
 // pick the candidates (live, scope, topic, dimension, confidence, non-zero norm) over `memories m`.
@@ -23,7 +24,7 @@ export async function rankInDatabase(
   const rows = await sql.all<{ id: string; distance: number }>(
     `SELECT m.id, ${distance} AS distance FROM memories m WHERE ${where.join(" AND ")}
        ORDER BY 2, m.seq LIMIT ?`,
-    asFloat32(query.embedding),
+    realArray(float32Of(query.embedding)),
     ...params,
     query.limit,
   );

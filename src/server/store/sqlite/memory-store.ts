@@ -2,6 +2,7 @@ import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1
 import { notFound } from "../../errors.js";
 import { rankBySimilarity } from "../../memory/similarity.js";
 import { assignmentsOf, insertOf } from "../columns.js";
+import { bytesOf, float32Of, floatsOf, numbersOf } from "../float32.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
 import { live, searchFilter } from "../memory-filter.js";
 import {
@@ -80,24 +81,15 @@ function toMemory(row: MemoryRow): Memory {
   return memoryOf(row, row.embedding ? decodeEmbedding(row.embedding) : []);
 }
 
-/** Embeddings are stored as little-endian float32, the precision the contract's `float` carries. */
-function encodeEmbedding(values: readonly number[]): Buffer | null {
-  return values.length === 0 ? null : Buffer.from(Float32Array.from(values).buffer);
-}
+// Embeddings are stored as their float32 bytes (see float32.ts).
 
 function decodeEmbedding(blob: Buffer): number[] {
-  return Array.from(floats(blob));
+  return numbersOf(floatsOf(blob));
 }
 
 /** Rows of id, stored embedding and norm, as search candidates, one at a time. */
 function* asCandidates(rows: Iterable<{ id: string; embedding: Buffer; norm: number }>) {
-  for (const row of rows) yield { ...row, embedding: floats(row.embedding) };
-}
-
-/** The float32 values of a stored embedding: a view of the buffer, or a copy when it is unaligned. */
-function floats(blob: Buffer): Float32Array {
-  const aligned = blob.byteOffset % 4 === 0 ? blob : new Uint8Array(blob);
-  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+  for (const row of rows) yield { ...row, embedding: floatsOf(row.embedding) };
 }
 
 /**
@@ -112,10 +104,8 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
   async createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
     return this.write(() =>
       oncePerRequestId(this.sql, key, now, memoryCodec, () => {
-        const insert = insertOf(
-          "memories",
-          newMemoryRow(memory, encodeEmbedding(memory.embedding)),
-        );
+        const values = float32Of(memory.embedding);
+        const insert = insertOf("memories", newMemoryRow(memory, values, bytesOf));
         const { lastInsertRowid } = this.sql(insert.text).run(...insert.values);
         const insertScope = this.sql(
           "INSERT INTO memories_scope (owner, key, value) VALUES (?, ?, ?)",
@@ -189,7 +179,7 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
       if (!row) throw notFound("memory", id);
       const current = toMemory(row);
       if (!changesAnything(current, changes)) return current;
-      const { set, revision } = memoryUpdate(row, changes, changeReason, now, encodeEmbedding);
+      const { set, revision } = memoryUpdate(row, changes, changeReason, now, bytesOf);
       const assignments = assignmentsOf(set);
       this.sql(`UPDATE memories SET ${assignments.text} WHERE id = ?`).run(
         ...assignments.values,
