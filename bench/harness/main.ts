@@ -45,7 +45,7 @@ const finished = new Date();
 
 const { outDir, ...settings } = options;
 const results: BenchResults = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   argv,
   startedAt: started.toISOString(),
   finishedAt: finished.toISOString(),

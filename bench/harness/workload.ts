@@ -1,21 +1,47 @@
 /**
- * What every variant sends and every server answers: one CreateEvent of about 250 bytes, and one
- * GetMemory whose memory carries a 1536-float embedding (about 6 KB). Servers and clients import
- * the same content from here, so each variant makes the servers do the same work.
+ * What every variant sends and every server answers: the calls, and each one's request content.
+ * Servers and clients import the same content from here, so each variant makes the servers do the
+ * same work. The memories are in workload-memories.ts.
  */
-import type { JsonObject } from "@bufbuild/protobuf";
-import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
+import type { JsonObject, MessageInitShape } from "@bufbuild/protobuf";
+import { MemoryService, SourceType } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import {
+  memoryContent,
+  pageScope,
+  pageSize,
+  queryEmbedding,
+  searchLimit,
+} from "./workload-memories.js";
 
-/** The calls measured. */
-export const callNames = ["createEvent", "getMemory"] as const;
-export type CallName = (typeof callNames)[number];
+/** The calls measured, each a method of the Sessions or Memory service. */
+export const callMethods = {
+  createEvent: SessionsService.method.createEvent,
+  getMemory: MemoryService.method.getMemory,
+  createMemory: MemoryService.method.createMemory,
+  listMemories: MemoryService.method.listMemories,
+  searchMemories: MemoryService.method.searchMemories,
+} as const;
+export type CallName = keyof typeof callMethods;
+export const callNames = Object.keys(callMethods) as CallName[];
+
+/**
+ * The calls that move embeddings by the dozen or write one: measured at fewer concurrencies by
+ * default (see options.ts), as each takes milliseconds of a JSON client's CPU.
+ */
+export const payloadCallNames: readonly CallName[] = [
+  "createMemory",
+  "listMemories",
+  "searchMemories",
+];
 
 /** The URL path of each call, as gRPC and the Connect protocol address it. */
-export const callPaths: Readonly<Record<CallName, string>> = {
-  createEvent: `/${SessionsService.typeName}/${SessionsService.method.createEvent.name}`,
-  getMemory: `/${MemoryService.typeName}/${MemoryService.method.getMemory.name}`,
-};
+export const callPaths = Object.fromEntries(
+  callNames.map((call) => {
+    const method = callMethods[call];
+    return [call, `/${method.parent.typeName}/${method.name}`];
+  }),
+) as Readonly<Record<CallName, string>>;
 
 /** Where the clients call, and the records the calls address. */
 export interface Target {
@@ -37,21 +63,28 @@ export const eventContent = {
   outputTokens: 7,
 };
 
-/** Dimensions of the memory's embedding, as OpenAI's text-embedding-3-small. */
-export const embeddingDimensions = 1536;
-
-/** The memory that GetMemory returns, as it is created on the reference server. */
-export const memoryContent = {
-  scope: { user_id: "bench-user-0001" },
-  fact: "User prefers Python and TypeScript for data pipelines and reads type errors closely.",
-  topic: "preferences",
-  confidence: 0.9,
-  importance: 0.7,
-  // Float32 values, as the wire and the store keep them, so every server returns the same numbers.
-  embedding: Array.from({ length: embeddingDimensions }, (_, i) =>
-    Math.fround(Math.sin(i * 0.37) * 0.5),
-  ),
+/** Each call's request as protobuf-es init objects; creates get a fresh `requestId` per call. */
+export type RequestContent = {
+  readonly [C in CallName]: MessageInitShape<(typeof callMethods)[C]["input"]>;
 };
+
+/**
+ * The request of each call to `target`: what the facade sends, spelled as every variant builds
+ * it. CreateMemory is what the memory-generation worker sends: a fact of a session, extracted.
+ */
+export function requestContent(target: Target): RequestContent {
+  return {
+    createEvent: { sessionId: target.sessionId, ...eventContent },
+    getMemory: { id: target.memoryId },
+    createMemory: {
+      ...memoryContent,
+      sourceType: SourceType.EXTRACTED,
+      sourceId: target.sessionId,
+    },
+    listMemories: { scope: pageScope, pageSize },
+    searchMemories: { queryEmbedding, scope: pageScope, limit: searchLimit },
+  };
+}
 
 /** Ids of the records on the canned servers, which answer without looking at the request. */
 export const cannedIds = {

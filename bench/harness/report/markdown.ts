@@ -9,7 +9,15 @@ import { median } from "../stats.js";
 import type { CallName } from "../workload.js";
 import { invalidReason } from "./cells.js";
 import { minutes, percent, sig3, times } from "./format.js";
-import type { BenchResults, CellResult, Medians, TargetResult, TargetSide } from "./results.js";
+import type {
+  BenchResults,
+  CellResult,
+  Medians,
+  MessageSizes,
+  TargetResult,
+  TargetSide,
+  WorkloadSizes,
+} from "./results.js";
 
 interface Figure {
   readonly key: keyof Medians;
@@ -50,14 +58,7 @@ export function renderMarkdown(results: BenchResults, links: MarkdownLinks): str
       ` ${machine.platform} ${machine.release} (${machine.arch}), load average at start` +
       ` ${machine.loadAverageAtStart.join(" / ")}.`,
     "",
-    `**Workload:** unary CreateEvent (request ${workload.createEventRequestBytes} B, response` +
-      ` ${workload.createEventResponseBytes} B in protobuf) and GetMemory (response` +
-      ` ${workload.getMemoryResponseBytes.toLocaleString("en-US")} B in protobuf,` +
-      ` ${workload.getMemoryResponseJsonBytes.toLocaleString("en-US")} B in JSON: a` +
-      ` ${workload.embeddingDimensions}-float embedding). Closed loop: N callers, each awaiting its` +
-      " call before the next. Every server and every client variant runs in its own process;" +
-      " figures are medians over rounds, variants interleaved in a rotating order.",
-    "",
+    ...renderWorkload(workload),
     ...renderTargets(results.targets),
     "## Chart",
     "",
@@ -88,10 +89,38 @@ export function renderMarkdown(results: BenchResults, links: MarkdownLinks): str
   return `${lines.join("\n")}\n`;
 }
 
+function renderWorkload(workload: WorkloadSizes): string[] {
+  const bytes = (binary: number, json: number) =>
+    `${binary.toLocaleString("en-US")} / ${json.toLocaleString("en-US")} B`;
+  const what: Readonly<Record<CallName, string>> = {
+    createEvent: "an event with a `data` Struct, a fresh request id",
+    getMemory: "one memory",
+    createMemory: "one memory, a fresh request id; answered with it",
+    listMemories: `a page of ${workload.pageMemories} memories`,
+    searchMemories: `a query embedding; ${workload.searchResults} scored memories`,
+  };
+  return [
+    `**Workload:** unary calls, the same content from every variant; every embedding has` +
+      ` ${workload.embeddingDimensions} floats. Closed loop: N callers, each awaiting its call` +
+      " before the next. Every server and every client variant runs in its own process; figures" +
+      " are medians over rounds, variants interleaved in a rotating order.",
+    "",
+    "| call | what | request, protobuf / JSON | response, protobuf / JSON |",
+    "|---|---|--:|--:|",
+    ...(Object.entries(workload.calls) as [CallName, MessageSizes][]).map(
+      ([call, size]) =>
+        `| ${call} | ${what[call]} | ${bytes(size.requestBytes, size.requestJsonBytes)}` +
+        ` | ${bytes(size.responseBytes, size.responseJsonBytes)} |`,
+    ),
+    "",
+  ];
+}
+
 function renderTargets(targets: readonly TargetResult[]): string[] {
   if (targets.length === 0) return [];
+  const concurrencies = [...new Set(targets.map((t) => t.concurrency))].join(", ");
   const lines = [
-    `## Targets (concurrency ${targets[0]?.concurrency})`,
+    `## Targets (concurrency ${concurrencies})`,
     "",
     "Ratios of medians from this run, numerator ÷ denominator, in the same cell. In brackets, how" +
       " much each side's rounds disagreed: (max − min) ÷ median. A verdict on a ratio closer to its" +
@@ -129,10 +158,14 @@ function side(side: TargetSide, unit: string): string {
 /** Rows: variants; columns: each call at each concurrency. */
 function renderTable(cells: readonly CellResult[], figure: Figure): string[] {
   const calls = [...new Set(cells.map((c) => c.call))];
-  const concurrencies = [...new Set(cells.map((c) => c.concurrency))].sort((a, b) => a - b);
   const variants = [...new Set(cells.map((c) => c.variant))];
+  // Each call at the concurrencies it was measured at: payload calls run at fewer.
+  const concurrenciesOf = (call: CallName) =>
+    [...new Set(cells.filter((c) => c.call === call).map((c) => c.concurrency))].sort(
+      (a, b) => a - b,
+    );
   const columns = calls.flatMap((call) =>
-    concurrencies.map((concurrency, i) => ({
+    concurrenciesOf(call).map((concurrency, i) => ({
       call,
       concurrency,
       header: i === 0 ? `${call}<br>c=${concurrency}` : `c=${concurrency}`,

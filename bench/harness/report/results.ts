@@ -82,17 +82,26 @@ export interface TargetResult {
   readonly note: string | null;
 }
 
-/** Sizes of what goes over the wire, for the report. */
+/** Sizes of one call's messages on the wire, in protobuf and in proto3 JSON. */
+export interface MessageSizes {
+  readonly requestBytes: number;
+  readonly requestJsonBytes: number;
+  readonly responseBytes: number;
+  readonly responseJsonBytes: number;
+}
+
+/** What the workload sends, for the report. */
 export interface WorkloadSizes {
-  readonly createEventRequestBytes: number;
-  readonly createEventResponseBytes: number;
-  readonly getMemoryResponseBytes: number;
-  readonly getMemoryResponseJsonBytes: number;
   readonly embeddingDimensions: number;
+  /** Memories in the ListMemories page. */
+  readonly pageMemories: number;
+  /** Results of SearchMemories. */
+  readonly searchResults: number;
+  readonly calls: Readonly<Record<CallName, MessageSizes>>;
 }
 
 export interface BenchResults {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   /** The command line, as typed after the entry point. */
   readonly argv: readonly string[];
   readonly startedAt: string;

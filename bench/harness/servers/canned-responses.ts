@@ -1,6 +1,6 @@
 /**
  * The answers of the canned servers, encoded once: the same content the reference server returns
- * for the workload's CreateEvent and GetMemory, with fixed ids and times.
+ * for the workload's calls, with fixed ids and times.
  */
 import {
   create,
@@ -11,8 +11,12 @@ import {
 } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  CreateMemoryResponseSchema,
   GetMemoryResponseSchema,
+  ListMemoriesResponseSchema,
+  type Memory,
   MemorySchema,
+  SearchMemoriesResponseSchema,
   SourceType,
 } from "../../../gen/contextiq/memory/v1/memory_pb.js";
 import {
@@ -20,7 +24,9 @@ import {
   EventSchema,
 } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { grpcFrame } from "../wire/grpc-frame.js";
-import { type CallName, callPaths, cannedIds, eventContent, memoryContent } from "../workload.js";
+import { type CallName, callMethods, callPaths, cannedIds, eventContent } from "../workload.js";
+import { memoryContent, pageMemories, queryEmbedding, searchLimit } from "../workload-memories.js";
+import { rankBySimilarity } from "./similarity.js";
 
 /** One response in every encoding a canned server speaks. */
 export interface CannedResponse {
@@ -33,32 +39,75 @@ export interface CannedResponse {
 }
 
 const createdAtMs = Date.UTC(2025, 0, 15, 9, 30);
+const yearMs = 365 * 86_400_000;
 
-/** The canned responses by URL path. */
-export function createCannedResponses(): Map<string, CannedResponse> {
+/** A stored memory as the reference server returns it: its content, an id and its times. */
+function storedMemory(
+  id: string,
+  content: Pick<Memory, "scope" | "fact" | "topic" | "embedding" | "confidence" | "importance">,
+  source: Pick<Memory, "sourceType" | "sourceId">,
+  accessed: boolean,
+): Memory {
+  return create(MemorySchema, {
+    id,
+    ...content,
+    ...source,
+    ...(accessed && { accessCount: 1n, lastAccessedAt: timestampFromMs(createdAtMs) }),
+    expiresAt: timestampFromMs(createdAtMs + yearMs),
+    createdAt: timestampFromMs(createdAtMs),
+    updatedAt: timestampFromMs(createdAtMs),
+  });
+}
+
+/** Memory ids of the page: the GetMemory id with its last 12 digits counting. */
+function pageMemoryId(index: number): string {
+  return `${cannedIds.memoryId.slice(0, 24)}${index.toString(16).padStart(12, "0")}`;
+}
+
+/** Each call's response, as the reference server answers the workload's requests. */
+function responseContent(): { [C in CallName]: MessageShape<(typeof callMethods)[C]["output"]> } {
+  const extracted = { sourceType: SourceType.EXTRACTED, sourceId: cannedIds.sessionId };
+  const direct = { sourceType: SourceType.DIRECT, sourceId: "" };
+  const page = pageMemories.map((m, i) => storedMemory(pageMemoryId(i), m, direct, false));
   const event = create(EventSchema, {
     id: cannedIds.eventId,
     sessionId: cannedIds.sessionId,
     ...eventContent,
     timestamp: timestampFromMs(createdAtMs),
   });
-  const memory = create(MemorySchema, {
-    id: cannedIds.memoryId,
-    ...memoryContent,
-    accessCount: 1n,
-    lastAccessedAt: timestampFromMs(createdAtMs),
-    sourceType: SourceType.EXTRACTED,
-    sourceId: cannedIds.sessionId,
-    expiresAt: timestampFromMs(createdAtMs + 365 * 86_400_000),
-    createdAt: timestampFromMs(createdAtMs),
-    updatedAt: timestampFromMs(createdAtMs),
-  });
-  const responses: Record<CallName, CannedResponse> = {
-    createEvent: encode(CreateEventResponseSchema, create(CreateEventResponseSchema, { event })),
-    getMemory: encode(GetMemoryResponseSchema, create(GetMemoryResponseSchema, { memory })),
+  return {
+    createEvent: create(CreateEventResponseSchema, { event }),
+    getMemory: create(GetMemoryResponseSchema, {
+      memory: storedMemory(cannedIds.memoryId, memoryContent, extracted, true),
+    }),
+    createMemory: create(CreateMemoryResponseSchema, {
+      memory: storedMemory(cannedIds.memoryId, memoryContent, extracted, false),
+    }),
+    // Newest first, all in one page.
+    listMemories: create(ListMemoriesResponseSchema, {
+      memories: [...page].reverse(),
+      nextPageToken: "",
+      totalSize: page.length,
+    }),
+    searchMemories: create(SearchMemoriesResponseSchema, {
+      results: rankBySimilarity(page, queryEmbedding)
+        .slice(0, searchLimit)
+        .map(({ memory, similarity }) => ({
+          memory: { ...memory, accessCount: 1n, lastAccessedAt: timestampFromMs(createdAtMs) },
+          similarityScore: similarity,
+        })),
+    }),
   };
+}
+
+/** The canned responses by URL path. */
+export function createCannedResponses(): Map<string, CannedResponse> {
+  const content = responseContent();
   return new Map(
-    Object.entries(responses).map(([call, response]) => [callPaths[call as CallName], response]),
+    (Object.keys(content) as CallName[]).map((call) => [
+      callPaths[call],
+      encode(callMethods[call].output, content[call]),
+    ]),
   );
 }
 

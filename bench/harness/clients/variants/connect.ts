@@ -1,7 +1,7 @@
 /**
  * connect-node's transports without the facade: the generated Connect client on
  * createGrpcTransport or createConnectTransport, with the same request content as the facade
- * (including a fresh request id per CreateEvent).
+ * (including a fresh request id per create).
  */
 import { randomUUID } from "node:crypto";
 import { Agent } from "node:http";
@@ -13,8 +13,15 @@ import {
 } from "@connectrpc/connect-node";
 import { MemoryService } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
-import { eventContent, type Target } from "../../workload.js";
-import { type Caller, type CallerFactory, expectEvent, expectMemory } from "../caller.js";
+import { requestContent, type Target } from "../../workload.js";
+import {
+  type Caller,
+  type CallerFactory,
+  expectEvent,
+  expectMemory,
+  expectPage,
+  expectResults,
+} from "../caller.js";
 
 /** A transport to one base URL, and how to close its connections. */
 export interface ClosableTransport {
@@ -31,19 +38,30 @@ export function connectCaller(
   const memoryTransport = open(target.memoryUrl);
   const sessions = createClient(SessionsService, sessionsTransport.transport);
   const memory = createClient(MemoryService, memoryTransport.transport);
-  const getMemoryRequest = { id: target.memoryId };
+  const request = requestContent(target);
   return {
     createEvent: async () => {
       const { event } = await sessions.createEvent({
-        sessionId: target.sessionId,
-        ...eventContent,
+        ...request.createEvent,
         requestId: randomUUID(),
       });
       expectEvent(event);
     },
     getMemory: async () => {
-      const { memory: found } = await memory.getMemory(getMemoryRequest);
-      expectMemory(found);
+      expectMemory((await memory.getMemory(request.getMemory)).memory);
+    },
+    createMemory: async () => {
+      const { memory: created } = await memory.createMemory({
+        ...request.createMemory,
+        requestId: randomUUID(),
+      });
+      expectMemory(created);
+    },
+    listMemories: async () => {
+      expectPage((await memory.listMemories(request.listMemories)).memories);
+    },
+    searchMemories: async () => {
+      expectResults((await memory.searchMemories(request.searchMemories)).results);
     },
     close: async () => {
       await Promise.all([sessionsTransport.close(), memoryTransport.close()]);

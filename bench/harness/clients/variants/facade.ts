@@ -8,7 +8,20 @@ import {
   SessionsServiceClient,
 } from "../../../../src/index.js";
 import { eventContent } from "../../workload.js";
-import { type CallerFactory, expectEvent, expectMemory } from "../caller.js";
+import {
+  memoryContent,
+  pageScope,
+  pageSize,
+  queryEmbedding,
+  searchLimit,
+} from "../../workload-memories.js";
+import {
+  type CallerFactory,
+  expectEvent,
+  expectMemory,
+  expectPage,
+  expectResults,
+} from "../caller.js";
 
 /** The facade on the transport `options` choose. */
 export function facade(options: Pick<ClientOptions, "transport" | "httpVersion">): CallerFactory {
@@ -17,10 +30,22 @@ export function facade(options: Pick<ClientOptions, "transport" | "httpVersion">
     const common = { ...options, env: {} };
     const sessions = new SessionsServiceClient({ ...common, baseUrl: target.sessionsUrl });
     const memory = new MemoryServiceClient({ ...common, baseUrl: target.memoryUrl });
+    // As the memory-generation worker creates a memory; the facade adds a fresh request id.
+    const newMemory = {
+      ...memoryContent,
+      sourceType: "extracted" as const,
+      sourceId: target.sessionId,
+    };
+    const filter = { scope: pageScope, pageSize };
+    const search = { queryEmbedding, scope: pageScope, limit: searchLimit };
     return {
       createEvent: async () =>
         expectEvent(await sessions.createEvent({ sessionId: target.sessionId, ...eventContent })),
       getMemory: async () => expectMemory(await memory.getMemory(target.memoryId)),
+      createMemory: async () => expectMemory(await memory.createMemory(newMemory)),
+      // All pages: the scope holds one.
+      listMemories: async () => expectPage(await memory.listMemories(filter)),
+      searchMemories: async () => expectResults(await memory.searchMemories(search)),
       close: async () => {
         await Promise.all([sessions.close(), memory.close()]);
       },

@@ -5,99 +5,81 @@
 import { randomUUID } from "node:crypto";
 import {
   create,
-  type DescMessage,
+  type DescMethodUnary,
   fromBinary,
+  type MessageInitShape,
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { type CallName, callMethods, callPaths, requestContent } from "../../workload.js";
 import {
-  type GetMemoryRequest,
-  GetMemoryRequestSchema,
-  type GetMemoryResponse,
-  GetMemoryResponseSchema,
-} from "../../../../gen/contextiq/memory/v1/memory_pb.js";
-import {
-  type CreateEventRequest,
-  CreateEventRequestSchema,
-  type CreateEventResponse,
-  CreateEventResponseSchema,
-} from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
-import { callPaths, eventContent } from "../../workload.js";
-import { type CallerFactory, expectEvent, expectMemory } from "../caller.js";
+  type CallerFactory,
+  expectEvent,
+  expectMemory,
+  expectPage,
+  expectResults,
+} from "../caller.js";
+import { type GenericClient, unary } from "./grpcjs-unary.js";
 
-/** A unary method of a client that makeGenericClientConstructor made. */
-type UnaryMethod<I, O> = (
-  request: I,
-  callback: (error: grpc.ServiceError | null, response?: O) => void,
-) => grpc.ClientUnaryCall;
-
-/** An instance of a class that makeGenericClientConstructor made. */
-type GenericClient = InstanceType<grpc.ServiceClientConstructor>;
-
-function method<I extends DescMessage, O extends DescMessage>(
-  path: string,
-  input: I,
-  output: O,
-): grpc.MethodDefinition<MessageShape<I>, MessageShape<O>> {
+/** The grpc-js definition of a call, with protobuf-es as its codec. */
+function method(call: CallName): grpc.MethodDefinition<unknown, unknown> {
+  const { input, output } = callMethods[call] as DescMethodUnary;
   return {
-    path,
+    path: callPaths[call],
     requestStream: false,
     responseStream: false,
-    requestSerialize: (message) => Buffer.from(toBinary(input, message)),
+    requestSerialize: (message) => Buffer.from(toBinary(input, message as MessageShape<never>)),
     requestDeserialize: (bytes) => fromBinary(input, bytes),
-    responseSerialize: (message) => Buffer.from(toBinary(output, message)),
+    responseSerialize: (message) => Buffer.from(toBinary(output, message as MessageShape<never>)),
     responseDeserialize: (bytes) => fromBinary(output, bytes),
   };
 }
 
 const SessionsClient = grpc.makeGenericClientConstructor(
-  {
-    createEvent: method(callPaths.createEvent, CreateEventRequestSchema, CreateEventResponseSchema),
-  },
+  { createEvent: method("createEvent") },
   "SessionsService",
 );
 const MemoryClient = grpc.makeGenericClientConstructor(
-  { getMemory: method(callPaths.getMemory, GetMemoryRequestSchema, GetMemoryResponseSchema) },
+  {
+    getMemory: method("getMemory"),
+    createMemory: method("createMemory"),
+    listMemories: method("listMemories"),
+    searchMemories: method("searchMemories"),
+  },
   "MemoryService",
 );
 
-/** Calls `name` on `client` and resolves with its response. */
-function unary<I, O>(client: GenericClient, name: string, request: I): Promise<O | undefined> {
-  const call = client[name] as UnaryMethod<I, O>;
-  return new Promise((resolve, reject) => {
-    call.call(client, request, (error, response) => (error ? reject(error) : resolve(response)));
-  });
+/** Calls `call` with a message created from `init`, as the generated Connect client does. */
+function callWith<C extends CallName>(
+  client: GenericClient,
+  call: C,
+  init: MessageInitShape<(typeof callMethods)[C]["input"]>,
+): Promise<MessageShape<(typeof callMethods)[C]["output"]> | undefined> {
+  const { input } = callMethods[call] as DescMethodUnary;
+  return unary(client, call, create(input, init as MessageInitShape<never>));
 }
 
 export const grpcjs: CallerFactory = async (target) => {
   const credentials = grpc.credentials.createInsecure();
   const sessions = new SessionsClient(new URL(target.sessionsUrl).host, credentials);
   const memory = new MemoryClient(new URL(target.memoryUrl).host, credentials);
+  const request = requestContent(target);
   return {
-    // Messages are created per call, as the generated Connect client does from its init objects.
     createEvent: async () => {
-      const request = create(CreateEventRequestSchema, {
-        sessionId: target.sessionId,
-        ...eventContent,
-        requestId: randomUUID(),
-      });
-      const response = await unary<CreateEventRequest, CreateEventResponse>(
-        sessions,
-        "createEvent",
-        request,
-      );
-      expectEvent(response?.event);
+      const init = { ...request.createEvent, requestId: randomUUID() };
+      expectEvent((await callWith(sessions, "createEvent", init))?.event);
     },
-    getMemory: async () => {
-      const request = create(GetMemoryRequestSchema, { id: target.memoryId });
-      const response = await unary<GetMemoryRequest, GetMemoryResponse>(
-        memory,
-        "getMemory",
-        request,
-      );
-      expectMemory(response?.memory);
+    getMemory: async () =>
+      expectMemory((await callWith(memory, "getMemory", request.getMemory))?.memory),
+    createMemory: async () => {
+      const init = { ...request.createMemory, requestId: randomUUID() };
+      expectMemory((await callWith(memory, "createMemory", init))?.memory);
     },
+    listMemories: async () =>
+      expectPage((await callWith(memory, "listMemories", request.listMemories))?.memories),
+    searchMemories: async () =>
+      expectResults((await callWith(memory, "searchMemories", request.searchMemories))?.results),
     close: async () => {
       sessions.close();
       memory.close();

@@ -4,11 +4,15 @@
  */
 import { randomUUID } from "node:crypto";
 import * as http2 from "node:http2";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GetMemoryRequestSchema } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
-import { CreateEventRequestSchema } from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { create, type DescMethodUnary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { grpcFrame } from "../../wire/grpc-frame.js";
-import { callPaths, eventContent } from "../../workload.js";
+import {
+  type CallName,
+  callMethods,
+  callNames,
+  callPaths,
+  requestContent,
+} from "../../workload.js";
 import type { CallerFactory } from "../caller.js";
 
 /** Sends one pre-encoded request and resolves when the call ends with grpc-status 0. */
@@ -38,27 +42,36 @@ function grpcUnary(
   });
 }
 
-function requestHeaders(path: string): http2.OutgoingHttpHeaders {
-  return { ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" };
+function requestHeaders(call: CallName): http2.OutgoingHttpHeaders {
+  return {
+    ":method": "POST",
+    ":path": callPaths[call],
+    "content-type": "application/grpc",
+    te: "trailers",
+  };
+}
+
+/** The request frame of `call`, with `init` as its content. */
+function frameOf<C extends CallName>(
+  call: C,
+  init: MessageInitShape<(typeof callMethods)[C]["input"]>,
+): Buffer {
+  const { input } = callMethods[call] as DescMethodUnary;
+  return grpcFrame(toBinary(input, create(input, init as MessageInitShape<never>)));
 }
 
 /**
- * A CreateEvent frame whose request_id ends in a counter: each call gets a distinct UUID for the
+ * Frames of a create whose request_id ends in a counter: each call gets a distinct UUID for the
  * cost of a small copy, since the reference server deduplicates on request_id.
  */
-function createEventFrames(sessionId: string): () => Buffer {
+function framesWithFreshIds(template: (requestId: string) => Buffer): () => Buffer {
   const requestId = `${randomUUID().slice(0, 24)}000000000000`;
-  const template = grpcFrame(
-    toBinary(
-      CreateEventRequestSchema,
-      create(CreateEventRequestSchema, { sessionId, ...eventContent, requestId }),
-    ),
-  );
-  const counterAt = template.indexOf(requestId, 0, "latin1") + 24;
+  const frameTemplate = template(requestId);
+  const counterAt = frameTemplate.indexOf(requestId, 0, "latin1") + 24;
   let counter = 0;
   return () => {
-    const frame = Buffer.allocUnsafe(template.length);
-    template.copy(frame);
+    const frame = Buffer.allocUnsafe(frameTemplate.length);
+    frameTemplate.copy(frame);
     frame.write((counter++).toString(16).padStart(12, "0"), counterAt, "latin1");
     return frame;
   };
@@ -68,15 +81,27 @@ export const rawHttp2: CallerFactory = async (target) => {
   const sessions = http2.connect(target.sessionsUrl);
   const memory = http2.connect(target.memoryUrl);
   for (const session of [sessions, memory]) session.on("error", () => {});
-  const nextCreateEventFrame = createEventFrames(target.sessionId);
-  const createEventHeaders = requestHeaders(callPaths.createEvent);
-  const getMemoryHeaders = requestHeaders(callPaths.getMemory);
-  const getMemoryFrame = grpcFrame(
-    toBinary(GetMemoryRequestSchema, create(GetMemoryRequestSchema, { id: target.memoryId })),
+  const request = requestContent(target);
+  const nextCreateEvent = framesWithFreshIds((requestId) =>
+    frameOf("createEvent", { ...request.createEvent, requestId }),
   );
+  const nextCreateMemory = framesWithFreshIds((requestId) =>
+    frameOf("createMemory", { ...request.createMemory, requestId }),
+  );
+  const frames = {
+    getMemory: frameOf("getMemory", request.getMemory),
+    listMemories: frameOf("listMemories", request.listMemories),
+    searchMemories: frameOf("searchMemories", request.searchMemories),
+  };
+  const headers = Object.fromEntries(
+    callNames.map((call) => [call, requestHeaders(call)]),
+  ) as Record<CallName, http2.OutgoingHttpHeaders>;
   return {
-    createEvent: () => grpcUnary(sessions, createEventHeaders, nextCreateEventFrame()),
-    getMemory: () => grpcUnary(memory, getMemoryHeaders, getMemoryFrame),
+    createEvent: () => grpcUnary(sessions, headers.createEvent, nextCreateEvent()),
+    getMemory: () => grpcUnary(memory, headers.getMemory, frames.getMemory),
+    createMemory: () => grpcUnary(memory, headers.createMemory, nextCreateMemory()),
+    listMemories: () => grpcUnary(memory, headers.listMemories, frames.listMemories),
+    searchMemories: () => grpcUnary(memory, headers.searchMemories, frames.searchMemories),
     close: async () => {
       sessions.close();
       memory.close();
