@@ -16,6 +16,7 @@ export const loadCallerFactory: Readonly<Record<VariantName, () => Promise<Calle
   "connect-json-h2": async () => (await import("./connect.js")).connectJson("2"),
   "http2-grpc": async () => (await import("./http2-grpc.js")).http2Grpc,
   grpcjs: async () => (await import("./grpcjs.js")).grpcjs,
+  "grpcjs-protoloader": async () => (await import("./grpcjs-protoloader.js")).grpcjsProtoloader,
   "fetch-json": async () => (await import("./fetch-json.js")).fetchJson,
   "raw-http2": async () => (await import("./raw-http2.js")).rawHttp2,
 };
