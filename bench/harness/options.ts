@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type ServerName, serverNames, type VariantName, variantNames } from "./catalog.js";
 import { defaultOutDir } from "./paths.js";
-import { type CallName, callNames } from "./workload.js";
+import { type CallName, callNames, payloadCallNames } from "./workload.js";
 
 /** What one run measures, and where it writes. */
 export interface BenchOptions {
@@ -13,6 +13,10 @@ export interface BenchOptions {
   readonly durationMs: number;
   readonly jitWarmupCpuMs: number;
   readonly concurrency: readonly number[];
+  /** Concurrencies of the payload calls (createMemory, listMemories, searchMemories). */
+  readonly payloadConcurrency: readonly number[];
+  /** The same on the reference server. */
+  readonly referencePayloadConcurrency: readonly number[];
   readonly servers: readonly ServerName[];
   readonly variants: readonly VariantName[];
   readonly calls: readonly CallName[];
@@ -28,16 +32,25 @@ const full = {
   durationMs: 450,
   jitWarmupCpuMs: 1_500,
   concurrency: [1, 16, 64, 256],
+  // Each payload call costs a JSON client milliseconds of CPU, and a window at c=64 needs every
+  // caller's first answer before it opens: at all four concurrencies they would double the run.
+  // 64 is where the targets are judged, 1 the latency of a lone call.
+  payloadConcurrency: [1, 64],
+  // The reference server takes about 100 ms to serve a page of 80 memories: more callers than one
+  // would measure its queue (seconds per call at 64), and cost minutes per round.
+  referencePayloadConcurrency: [1],
   servers: serverNames,
 };
 
-/** Under a minute: the servers that isolate client cost, two concurrencies, one short round. */
+/** A few minutes: the servers that isolate client cost, two concurrencies, one short round. */
 const quick = {
   rounds: 1,
   warmupMs: 100,
   durationMs: 150,
   jitWarmupCpuMs: 200,
   concurrency: [1, 64],
+  payloadConcurrency: [1, 64],
+  referencePayloadConcurrency: [1],
   servers: ["canned", "grpcjs"] as const,
 };
 
@@ -46,7 +59,7 @@ export const usage = `usage: npx tsx bench/harness/main.ts [options]
 Client benchmarks: every client variant in its own process against every server in its own
 process, closed loop, variants interleaved over several rounds, medians reported.
 
-  --quick                 a smoke run in under a minute: canned and grpcjs servers,
+  --quick                 a smoke run of a few minutes: canned and grpcjs servers,
                           concurrency 1 and 64, one round of short windows
   --rounds N              rounds of every cell (default ${full.rounds}; quick ${quick.rounds})
   --duration-ms N         measured window per cell and variant (default ${full.durationMs}; quick ${quick.durationMs})
@@ -55,10 +68,17 @@ process, closed loop, variants interleaved over several rounds, medians reported
                           all clients at once, so that windows measure optimised code
                           (default ${full.jitWarmupCpuMs}; quick ${quick.jitWarmupCpuMs})
   --concurrency LIST      concurrent callers (default ${full.concurrency.join(",")})
+  --payload-concurrency LIST
+                          concurrent callers of ${payloadCallNames.join(", ")}
+                          on the canned and grpcjs servers (default ${full.payloadConcurrency.join(",")})
+  --reference-payload-concurrency LIST
+                          the same on the reference server (default ${full.referencePayloadConcurrency.join(",")})
   --servers LIST          ${serverNames.join(",")} (default all)
-  --variants LIST         ${variantNames.slice(0, 5).join(",")},
-                          ${variantNames.slice(5).join(",")} (default all)
-  --calls LIST            ${callNames.join(",")} (default both)
+  --variants LIST         ${variantNames.slice(0, 4).join(",")},
+                          ${variantNames.slice(4, 8).join(",")},
+                          ${variantNames.slice(8).join(",")} (default all)
+  --calls LIST            ${callNames.slice(0, 3).join(",")},
+                          ${callNames.slice(3).join(",")} (default all)
   --out DIR               where latest.{md,json,svg} go (default bench/results)
   --cpu-prof              profile the client processes (node --cpu-prof) into
                           DIR/profiles/SERVER/VARIANT/ (open them in Chrome DevTools)
@@ -84,6 +104,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       "warmup-ms": { type: "string" },
       "jit-warmup-cpu-ms": { type: "string" },
       concurrency: { type: "string" },
+      "payload-concurrency": { type: "string" },
+      "reference-payload-concurrency": { type: "string" },
       servers: { type: "string" },
       variants: { type: "string" },
       calls: { type: "string" },
@@ -106,10 +128,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       0,
     ),
     concurrency: values.concurrency
-      ? [...new Set(list(values.concurrency).map((n) => integer("--concurrency", n, 0, 1)))].sort(
-          (a, b) => a - b,
-        )
+      ? integers("--concurrency", values.concurrency)
       : preset.concurrency,
+    payloadConcurrency: values["payload-concurrency"]
+      ? integers("--payload-concurrency", values["payload-concurrency"])
+      : preset.payloadConcurrency,
+    referencePayloadConcurrency: values["reference-payload-concurrency"]
+      ? integers("--reference-payload-concurrency", values["reference-payload-concurrency"])
+      : preset.referencePayloadConcurrency,
     servers: values.servers ? names("--servers", values.servers, serverNames) : preset.servers,
     variants: values.variants ? names("--variants", values.variants, variantNames) : variantNames,
     calls: values.calls ? names("--calls", values.calls, callNames) : callNames,
@@ -123,6 +149,11 @@ function list(text: string): string[] {
     .split(",")
     .map((item) => item.trim())
     .filter((item) => item !== "");
+}
+
+/** A list of distinct positive integers, ascending. */
+function integers(option: string, text: string): number[] {
+  return [...new Set(list(text).map((n) => integer(option, n, 0, 1)))].sort((a, b) => a - b);
 }
 
 function integer(option: string, text: string | undefined, fallback: number, min: number): number {
@@ -144,4 +175,14 @@ function names<const T extends string>(option: string, text: string, known: read
   }
   // In the catalog's order, whatever the order given: tables and rotations stay comparable.
   return known.filter((name) => chosen.includes(name));
+}
+
+/** The concurrencies `call` is measured at on `server`. */
+export function concurrencyOf(
+  call: CallName,
+  server: ServerName,
+  options: Pick<BenchOptions, "concurrency" | "payloadConcurrency" | "referencePayloadConcurrency">,
+): readonly number[] {
+  if (!payloadCallNames.includes(call)) return options.concurrency;
+  return server === "reference" ? options.referencePayloadConcurrency : options.payloadConcurrency;
 }

@@ -5,7 +5,7 @@
  */
 import type { ServerName } from "./catalog.js";
 import type { ClientProcess } from "./client-process.js";
-import type { BenchOptions } from "./options.js";
+import { type BenchOptions, concurrencyOf } from "./options.js";
 import type { Progress } from "./progress.js";
 import type { CellCollector } from "./report/cells.js";
 
@@ -20,7 +20,7 @@ export async function runRounds(
   for (let round = 1; round <= options.rounds; round++) {
     let cellIndex = 0;
     for (const call of options.calls) {
-      for (const concurrency of options.concurrency) {
+      for (const concurrency of concurrencyOf(call, server, options)) {
         const order = rotate(clients, round - 1 + cellIndex++);
         for (const [index, client] of order.entries()) {
           const key = { server, call, concurrency, variant: client.variant };

@@ -11,7 +11,7 @@ import {
   type UnavailableVariant,
 } from "./client-process.js";
 import { warmUpClients } from "./jit-warmup.js";
-import type { BenchOptions } from "./options.js";
+import { type BenchOptions, concurrencyOf } from "./options.js";
 import { Progress } from "./progress.js";
 import { CellCollector } from "./report/cells.js";
 import type { CellResult } from "./report/results.js";
@@ -26,11 +26,13 @@ export interface RunOutcome {
 }
 
 export async function runBench(options: BenchOptions): Promise<RunOutcome> {
-  const windowsPerVariant = options.rounds * options.calls.length * options.concurrency.length;
+  const windowsPerVariant = (server: ServerName) =>
+    options.rounds *
+    options.calls.reduce((sum, call) => sum + concurrencyOf(call, server, options).length, 0);
   const progress = new Progress(
     options.servers.reduce(
       (sum, server) =>
-        sum + windowsPerVariant * options.variants.filter((v) => runsOn(v, server)).length,
+        sum + windowsPerVariant(server) * options.variants.filter((v) => runsOn(v, server)).length,
       0,
     ),
   );
@@ -55,7 +57,7 @@ export async function runBench(options: BenchOptions): Promise<RunOutcome> {
       for (const started of await clientsStarting) {
         if ("unavailable" in started) {
           progress.note(`${server}: ${started.variant} skipped: ${started.unavailable}`);
-          progress.skip(windowsPerVariant);
+          progress.skip(windowsPerVariant(server));
           unavailable.push({ server, variant: started.variant, reason: started.unavailable });
         } else {
           clients.push(started);
