@@ -3,7 +3,8 @@
  * variants' medians in the same cell (server, call, concurrency), so that machine drift between
  * runs does not enter it.
  */
-import type { ServerName, VariantName } from "../catalog.js";
+import { facadeJsonH1Transport, type ServerName, type VariantName } from "../catalog.js";
+import { type BenchOptions, concurrencyOf } from "../options.js";
 import type { CallName } from "../workload.js";
 import type { CellResult, Goal, TargetResult } from "./results.js";
 
@@ -22,6 +23,8 @@ interface Comparison {
   readonly servers:
     | { readonly all: readonly ServerName[] }
     | { readonly first: readonly ServerName[] };
+  /** The calls to judge on; every call measured when absent. */
+  readonly calls?: readonly CallName[];
 }
 
 // Client-only comparisons prefer the canned server: its answers cost almost nothing, so the
@@ -32,20 +35,39 @@ const jsonServers = { first: ["canned", "reference"] } as const;
 const comparisons: readonly Comparison[] = [
   {
     id: "a",
-    title: "facade-grpc vs the grpc-js client: CPU per call",
+    title: "facade-grpc vs grpc-js as its users run it (proto-loader): CPU per call",
     numerator: "facade-grpc",
-    denominator: "grpcjs",
+    denominator: "grpcjs-protoloader",
     figure: "cpuUsPerCall",
-    goal: { op: "<=", value: 1.0 },
+    goal: { op: "<=", value: 0.75 },
     servers: { all: ["grpcjs", "canned"] },
   },
   {
     id: "a",
-    title: "facade-grpc vs the grpc-js client: requests per second",
+    title: "facade-grpc vs grpc-js as its users run it (proto-loader): requests per second",
+    numerator: "facade-grpc",
+    denominator: "grpcjs-protoloader",
+    figure: "rps",
+    goal: { op: ">=", value: 1.0 },
+    servers: { all: ["grpcjs", "canned"] },
+  },
+  {
+    id: "a",
+    title: "for reference: facade-grpc vs grpc-js with the same codec (protobuf-es): CPU per call",
+    numerator: "facade-grpc",
+    denominator: "grpcjs",
+    figure: "cpuUsPerCall",
+    goal: null,
+    servers: { all: ["grpcjs", "canned"] },
+  },
+  {
+    id: "a",
+    title:
+      "for reference: facade-grpc vs grpc-js with the same codec (protobuf-es): requests per second",
     numerator: "facade-grpc",
     denominator: "grpcjs",
     figure: "rps",
-    goal: { op: ">=", value: 1.0 },
+    goal: null,
     servers: { all: ["grpcjs", "canned"] },
   },
   {
@@ -54,8 +76,10 @@ const comparisons: readonly Comparison[] = [
     numerator: "facade-grpc",
     denominator: "raw-http2",
     figure: "cpuUsPerCall",
-    goal: { op: "<=", value: 1.5 },
+    goal: { op: "<=", value: 2.0 },
     servers: grpcServers,
+    // The ceiling decodes nothing: on the payload calls the ratio is mostly the codec's cost.
+    calls: ["createEvent"],
   },
   {
     id: "c",
@@ -63,16 +87,16 @@ const comparisons: readonly Comparison[] = [
     numerator: "facade-grpc",
     denominator: "http2-grpc",
     figure: "cpuUsPerCall",
-    goal: { op: "<", value: 1.05 },
+    goal: { op: "<=", value: 1.05 },
     servers: grpcServers,
   },
   {
     id: "c",
-    title: "facade-json-h1 over its own transport (connect-json-h1): CPU per call",
+    title: `facade-json-h1 over its own transport (${facadeJsonH1Transport}): CPU per call`,
     numerator: "facade-json-h1",
-    denominator: "connect-json-h1",
+    denominator: facadeJsonH1Transport,
     figure: "cpuUsPerCall",
-    goal: { op: "<", value: 1.05 },
+    goal: { op: "<=", value: 1.05 },
     servers: jsonServers,
   },
   {
@@ -81,7 +105,7 @@ const comparisons: readonly Comparison[] = [
     numerator: "facade-json-h2",
     denominator: "connect-json-h2",
     figure: "cpuUsPerCall",
-    goal: { op: "<", value: 1.05 },
+    goal: { op: "<=", value: 1.05 },
     servers: jsonServers,
   },
   {
@@ -116,22 +140,24 @@ const comparisons: readonly Comparison[] = [
 /** Every target, for every call measured, judged on the cells of this run. */
 export function computeTargets(
   cells: readonly CellResult[],
-  run: {
-    servers: readonly ServerName[];
-    calls: readonly CallName[];
-    concurrency: readonly number[];
+  run: Pick<
+    BenchOptions,
+    "servers" | "calls" | "concurrency" | "payloadConcurrency" | "referencePayloadConcurrency"
+  > & {
     unavailable: readonly { server: ServerName; variant: VariantName; reason: string }[];
   },
 ): TargetResult[] {
-  const concurrency = run.concurrency.includes(targetConcurrency)
-    ? targetConcurrency
-    : Math.max(...run.concurrency);
+  // Each call at the target concurrency, or at the highest it was measured at.
+  const concurrencyFor = (server: ServerName, call: CallName) => {
+    const measured = concurrencyOf(call, server, run);
+    return measured.includes(targetConcurrency) ? targetConcurrency : Math.max(...measured);
+  };
   const find = (server: ServerName, call: CallName, variant: VariantName) =>
     cells.find(
       (c) =>
         c.server === server &&
         c.call === call &&
-        c.concurrency === concurrency &&
+        c.concurrency === concurrencyFor(server, call) &&
         c.variant === variant,
     );
   const results: TargetResult[] = [];
@@ -141,7 +167,7 @@ export function computeTargets(
         ? comparison.servers.all.filter((s) => run.servers.includes(s))
         : comparison.servers.first.filter((s) => run.servers.includes(s)).slice(0, 1);
     for (const server of servers) {
-      for (const call of run.calls) {
+      for (const call of run.calls.filter((c) => comparison.calls?.includes(c) ?? true)) {
         const sides = [comparison.numerator, comparison.denominator].map((variant) => {
           const cell = find(server, call, variant);
           return { variant, cell, why: missing(server, variant, cell, run.unavailable) };
@@ -158,7 +184,7 @@ export function computeTargets(
           title: comparison.title,
           server,
           call,
-          concurrency,
+          concurrency: concurrencyFor(server, call),
           figure: comparison.figure,
           numerator: { variant: top.variant, value: a, spread: spread(top.cell) },
           denominator: { variant: bottom.variant, value: b, spread: spread(bottom.cell) },
