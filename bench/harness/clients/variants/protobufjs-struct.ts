@@ -1,20 +1,21 @@
 /**
- * A google.protobuf.Struct as protobufjs takes it with `keepCase: true`: a message of Values, each
- * with one kind set. protobufjs has no JSON mapping for Struct (only Any), so grpc-js users with
- * proto-loader write this conversion themselves.
+ * A google.protobuf.Struct as protobufjs takes it: a message of Values, each with one kind set.
+ * protobufjs has no JSON mapping for Struct (only Any), so grpc-js users with proto-loader write
+ * this conversion themselves. Its field names are camelCase whatever `keepCase` says: proto-loader
+ * takes the well-known types from protobufjs's own definitions, which spell them so.
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 
-/** A google.protobuf.Value, with the proto's field names. */
+/** A google.protobuf.Value, as protobufjs names its fields. */
 type ValueObject =
-  | { null_value: "NULL_VALUE" }
-  | { number_value: number }
-  | { string_value: string }
-  | { bool_value: boolean }
-  | { struct_value: StructObject }
-  | { list_value: { values: ValueObject[] } };
+  | { nullValue: "NULL_VALUE" }
+  | { numberValue: number }
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { structValue: StructObject }
+  | { listValue: { values: ValueObject[] } };
 
-/** A google.protobuf.Struct, with the proto's field names. */
+/** A google.protobuf.Struct, as protobufjs names its fields. */
 export interface StructObject {
   fields: Record<string, ValueObject>;
 }
@@ -26,10 +27,10 @@ export function toStruct(json: JsonObject): StructObject {
 }
 
 function toValue(value: JsonValue): ValueObject {
-  if (value === null) return { null_value: "NULL_VALUE" };
-  if (typeof value === "number") return { number_value: value };
-  if (typeof value === "string") return { string_value: value };
-  if (typeof value === "boolean") return { bool_value: value };
-  if (Array.isArray(value)) return { list_value: { values: value.map(toValue) } };
-  return { struct_value: toStruct(value) };
+  if (value === null) return { nullValue: "NULL_VALUE" };
+  if (typeof value === "number") return { numberValue: value };
+  if (typeof value === "string") return { stringValue: value };
+  if (typeof value === "boolean") return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
+  return { structValue: toStruct(value) };
 }
