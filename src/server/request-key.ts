@@ -10,11 +10,14 @@ import type { Violations } from "./validation/violations.js";
  * The key under which a create is stored once (AIP-155): its request_id, and a fingerprint of the
  * method and of every other field, independent of the order map entries arrived in. Undefined
  * when the request has no request_id. Records a violation when request_id is not a UUID.
+ * `request` may hold its embeddings rounded to float32 already; `sent` is the request as it came,
+ * for the former fingerprint.
  */
 export function requestKey<Desc extends DescMessage>(
   v: Violations,
   schema: Desc,
   request: MessageShape<Desc> & { requestId: string },
+  sent: MessageShape<Desc> & { requestId: string } = request,
 ): RequestKey | undefined {
   if (!checkUuid(v, "request_id", request.requestId, true) || request.requestId === "") {
     return undefined;
@@ -27,7 +30,7 @@ export function requestKey<Desc extends DescMessage>(
   };
   return floatLists(schema).length === 0
     ? key
-    : { ...key, formerFingerprint: () => formerFingerprint(schema, request) };
+    : { ...key, formerFingerprint: () => formerFingerprint(schema, sent) };
 }
 
 /**

@@ -47,6 +47,16 @@ function behavesAsBefore(storage: () => Promise<Storage>) {
   let services: RunningServices;
   const memory = () =>
     createClient(MemoryService, createGrpcTransport({ baseUrl: services.memoryUrl }));
+  // JSON carries doubles as they are: the previous version fingerprinted them so, not as float32.
+  const json = () =>
+    createClient(
+      MemoryService,
+      createConnectTransport({
+        baseUrl: services.memoryUrl,
+        httpVersion: "1.1",
+        useBinaryFormat: false,
+      }),
+    );
   beforeAll(async () => {
     data = await storage();
     services = await startServices(data.options);
@@ -56,28 +66,38 @@ function behavesAsBefore(storage: () => Promise<Storage>) {
     await data?.remove();
   });
 
-  it("answers a repeat of a create the previous version logged with its memory, and other content with ALREADY_EXISTS", async () => {
-    const request = {
-      scope: { user_id: randomUUID() },
-      fact: "The user prefers window seats.",
-      topic: "",
-      embedding: embedding(1),
-      sourceType: 0,
-      sourceId: "",
-      ttlDays: 0,
-      requestId: randomUUID(),
-    };
-    const { memory: first } = await memory().createMemory(request);
-    if (!first) throw new Error("no memory");
-    // As the previous version logged it: its fingerprint, the whole memory encoded by toBinary.
-    await data.relog(request.requestId, formerFingerprint(request), toBinary(MemorySchema, first));
+  it.each([
+    { over: "gRPC", client: memory, values: embedding(1) },
+    { over: "JSON", client: json, values: embedding(1).map((x, i) => x + i * 1e-12) },
+  ])(
+    "answers a repeat over $over of a create the previous version logged with its memory, and other content with ALREADY_EXISTS",
+    async ({ client, values }) => {
+      const request = {
+        scope: { user_id: randomUUID() },
+        fact: "The user prefers window seats.",
+        topic: "",
+        embedding: values,
+        sourceType: 0,
+        sourceId: "",
+        ttlDays: 0,
+        requestId: randomUUID(),
+      };
+      const { memory: first } = await client().createMemory(request);
+      if (!first) throw new Error("no memory");
+      // As the previous version logged it: its fingerprint, the whole memory encoded by toBinary.
+      await data.relog(
+        request.requestId,
+        formerFingerprint(request),
+        toBinary(MemorySchema, first),
+      );
 
-    const { memory: again } = await memory().createMemory(request);
-    expect(again).toEqual(first);
-    const other = [...request.embedding];
-    other[7] = 0.5;
-    await rejection(memory().createMemory({ ...request, embedding: other }), Code.AlreadyExists);
-  });
+      const { memory: again } = await client().createMemory(request);
+      expect(again).toEqual(first);
+      const other = [...request.embedding];
+      other[7] = 0.5;
+      await rejection(client().createMemory({ ...request, embedding: other }), Code.AlreadyExists);
+    },
+  );
 
   it("finds the memories it stored by similarity", async () => {
     const scope = { user_id: randomUUID() };
@@ -101,22 +121,14 @@ function behavesAsBefore(storage: () => Promise<Storage>) {
   });
 
   it("answers a repeat sent as JSON, whose floats are not float32, with the same memory", async () => {
-    const json = createClient(
-      MemoryService,
-      createConnectTransport({
-        baseUrl: services.memoryUrl,
-        httpVersion: "1.1",
-        useBinaryFormat: false,
-      }),
-    );
     const request = {
       scope: { user_id: randomUUID() },
       fact: "f",
       embedding: [0.1, 0.2, 0.3],
       requestId: randomUUID(),
     };
-    const { memory: first } = await json.createMemory(request);
-    const { memory: again } = await json.createMemory(request);
+    const { memory: first } = await json().createMemory(request);
+    const { memory: again } = await json().createMemory(request);
     expect(again).toEqual(first);
     expect(first?.embedding).toEqual([0.1, 0.2, 0.3].map(Math.fround));
   });

@@ -12,6 +12,7 @@ import {
 import { jsonSizer } from "../item-size.js";
 import { PageTokens } from "../page-token.js";
 import { requestKey } from "../request-key.js";
+import { float32Of, numbersOf } from "../store/float32.js";
 import type { MemoryChanges, MemoryStore } from "../store/store.js";
 import {
   checkEmbedding,
@@ -62,7 +63,10 @@ export function createMemoryService({
       );
       checkUuid(v, "source_id", req.sourceId, true);
       if (req.ttlDays !== 0) checkRange(v, "ttl_days", req.ttlDays, 1, 730, " days");
-      const key = requestKey(v, CreateMemoryRequestSchema, req);
+      // Connect decodes an embedding into boxed numbers, 10 times slower to read than a plain
+      // array's: rounded to float32 once, as every store keeps it, and read from here on.
+      const embedding = numbersOf(float32Of(req.embedding));
+      const key = requestKey(v, CreateMemoryRequestSchema, { ...req, embedding }, req);
       v.throwIfAny();
       const at = now();
       const memory = create(MemorySchema, {
@@ -70,7 +74,7 @@ export function createMemoryService({
         scope: req.scope,
         fact: req.fact,
         topic: req.topic,
-        embedding: req.embedding,
+        embedding,
         confidence,
         importance,
         sourceType: req.sourceType || SourceType.DIRECT,
