@@ -6,10 +6,16 @@
  */
 import type { ServerName } from "./catalog.js";
 import type { ClientProcess } from "./client-process.js";
-import type { BenchOptions } from "./options.js";
+import { type BenchOptions, concurrencyOf } from "./options.js";
 import type { Progress } from "./progress.js";
 
-/** Callers per call: enough to exercise the pools and the multiplexing paths. */
+/**
+ * Callers per call: enough to exercise the pools and the multiplexing paths, but no more than the
+ * call is measured with on the server. The reference server measures the payload calls with one
+ * caller; 16 callers of ListMemories on one HTTP/2 connection there make it refuse new streams
+ * (ENHANCE_YOUR_CALM: Node's 10 MB of session memory holds four JSON pages), which would open the
+ * facade's circuit breaker for the windows after.
+ */
 const jitWarmupConcurrency = 16;
 /**
  * When the server is the bottleneck (the reference server with every client calling it), clients
@@ -27,8 +33,13 @@ export async function warmUpClients(
   if (cpuMs === 0) return;
   progress.note(`${server}: warming up every client, ${cpuMs} ms of CPU per call`);
   const spec = {
-    calls: options.calls,
-    concurrency: jitWarmupConcurrency,
+    calls: options.calls.map((call) => ({
+      call,
+      concurrency: Math.min(
+        jitWarmupConcurrency,
+        Math.max(...concurrencyOf(call, server, options)),
+      ),
+    })),
     cpuMs: cpuMs * options.calls.length,
     maxWallMs: jitWarmupMaxWallMs,
   };

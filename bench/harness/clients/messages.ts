@@ -41,12 +41,11 @@ export interface WindowResult {
 }
 
 /**
- * A JIT warm-up: N closed-loop callers of each call, all at once, until the process has spent
- * `cpuMs` of CPU time or `maxWallMs` have passed.
+ * A JIT warm-up: closed-loop callers of each call, as many as it says, all at once, until the
+ * process has spent `cpuMs` of CPU time or `maxWallMs` have passed.
  */
 export interface WarmupSpec {
-  readonly calls: readonly CallName[];
-  readonly concurrency: number;
+  readonly calls: readonly { readonly call: CallName; readonly concurrency: number }[];
   readonly cpuMs: number;
   readonly maxWallMs: number;
 }

@@ -15,7 +15,7 @@ const checkEveryMs = 20;
 const maxDrainMs = 5_000;
 
 export async function warmUntilCpuSpent(
-  calls: readonly (() => Promise<void>)[],
+  calls: readonly { readonly call: () => Promise<void>; readonly concurrency: number }[],
   spec: Omit<WarmupSpec, "calls">,
 ): Promise<WarmupResult> {
   const cpuStart = process.cpuUsage();
@@ -47,7 +47,9 @@ export async function warmUntilCpuSpent(
     }
   };
   const callers = Promise.all(
-    calls.flatMap((call) => Array.from({ length: spec.concurrency }, () => caller(call))),
+    calls.flatMap(({ call, concurrency }) =>
+      Array.from({ length: concurrency }, () => caller(call)),
+    ),
   );
   await finished;
   await Promise.race([callers, sleep(maxDrainMs)]);

@@ -31,7 +31,7 @@ async function handle(command: ClientCommand): Promise<ClientReply> {
       if (caller === undefined) throw new Error("warm before init");
       const { calls, ...spec } = command;
       const result = await warmUntilCpuSpent(
-        calls.map((call) => (caller as Caller)[call]),
+        calls.map(({ call, concurrency }) => ({ call: (caller as Caller)[call], concurrency })),
         spec,
       );
       globalThis.gc?.();
