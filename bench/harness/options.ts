@@ -67,7 +67,8 @@ process, closed loop, variants interleaved over several rounds, medians reported
   --jit-warmup-cpu-ms N   CPU time each client spends on each call before the first round,
                           all clients at once, so that windows measure optimised code
                           (default ${full.jitWarmupCpuMs}; quick ${quick.jitWarmupCpuMs})
-  --concurrency LIST      concurrent callers (default ${full.concurrency.join(",")})
+  --concurrency LIST      concurrent callers of createEvent and getMemory
+                          (default ${full.concurrency.join(",")})
   --payload-concurrency LIST
                           concurrent callers of ${payloadCallNames.join(", ")}
                           on the canned and grpcjs servers (default ${full.payloadConcurrency.join(",")})
