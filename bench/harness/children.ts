@@ -4,11 +4,12 @@
  * own when their IPC channel to the harness closes, which covers the harness being SIGKILLed.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { repoRoot } from "./paths.js";
+import { join } from "node:path";
+import { codeRoot, compiled, repoRoot } from "./paths.js";
 
 const live = new Set<ChildProcess>();
-// Resolved once, so children load TypeScript through tsx without npx's start-up cost.
-const tsxLoader = import.meta.resolve("tsx");
+// Resolved once, so children run from source load TypeScript through tsx without npx's start-up cost.
+const tsxLoader = compiled ? undefined : import.meta.resolve("tsx");
 
 /** How a TypeScript child process is started. */
 export interface ChildOptions {
@@ -18,7 +19,10 @@ export interface ChildOptions {
   readonly stdout: "pipe" | "stderr";
 }
 
-/** Starts `entry` (a .ts file, relative to the repository root) in a child process with IPC. */
+/**
+ * Starts `entry` (a .ts file, relative to the repository root) in a child process with IPC: its
+ * compiled .js when the harness itself is compiled, else the source through tsx.
+ */
 export function spawnTypeScript(
   entry: string,
   args: readonly string[],
@@ -26,7 +30,12 @@ export function spawnTypeScript(
 ): ChildProcess {
   const child = spawn(
     process.execPath,
-    ["--import", tsxLoader, ...(options.nodeFlags ?? []), entry, ...args],
+    [
+      ...(tsxLoader ? ["--import", tsxLoader] : []),
+      ...(options.nodeFlags ?? []),
+      compiled ? join(codeRoot, entry.replace(/\.ts$/, ".js")) : entry,
+      ...args,
+    ],
     {
       cwd: repoRoot,
       // The harness's stdout is for the report only.

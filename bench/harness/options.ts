@@ -54,7 +54,7 @@ const quick = {
   servers: ["canned", "grpcjs"] as const,
 };
 
-export const usage = `usage: npx tsx bench/harness/main.ts [options]
+export const usage = `usage: npm run bench -- [options]
 
 Client benchmarks: every client variant in its own process against every server in its own
 process, closed loop, variants interleaved over several rounds, medians reported.
