@@ -49,7 +49,7 @@ export function renderMarkdown(results: BenchResults, links: MarkdownLinks): str
   const lines = [
     "# Client benchmarks",
     "",
-    `${results.startedAt} · \`npx tsx bench/harness/main.ts ${results.argv.join(" ")}\`` +
+    `${results.startedAt} · \`npm run bench -- ${results.argv.join(" ")}\`` +
       ` · ${settings.rounds} round(s) of ${settings.durationMs} ms windows after ${settings.warmupMs} ms` +
       ` of warm-up (both stretched when calls are slow), after a JIT warm-up of` +
       ` ${settings.jitWarmupCpuMs} ms of CPU per client and call · took ${minutes(results.wallSeconds)}`,
