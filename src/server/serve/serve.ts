@@ -86,8 +86,8 @@ export interface ServeOptions {
   /**
    * An HTTP/2 connection that sends no frame for this long is closed gracefully (GOAWAY), and cut
    * if its streams are still open `requestTimeoutMs` later; an HTTP/1.1 socket with no traffic
-   * either way for this long is closed. Idle HTTP/1.1 keep-alive connections close after 5
-   * seconds, Node's default. Defaults to 5 minutes.
+   * either way for this long is closed, an idle keep-alive one included (announced in
+   * `Keep-Alive: timeout=`). Defaults to 5 minutes.
    */
   idleTimeoutMs?: number;
   /**
@@ -225,6 +225,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, headersTimeoutMs / 4)),
+      // Not Node's 5 s: clients whose sockets all closed after a short pause reconnect them at
+      // once, and a busy server accepts one connection per event-loop turn (libuv since 1.45),
+      // each turn serving a request on every open connection: their calls waited for seconds.
+      keepAliveTimeout: idleTimeoutMs,
     },
     (request, response) => {
       tracker.addHttp1Request(request, response);
