@@ -35,9 +35,9 @@ export function requestKey<Desc extends DescMessage>(
 
 /**
  * SHA-256 of the method, of the request's fields but request_id and embeddings as canonical JSON,
- * then of each embedding's float32 bytes. Hashing the bytes costs a few µs where writing 1,536
- * floats as JSON cost about 0.5 ms; it keeps every difference a store would keep, and no other
- * (a value the store rounds to the same float32 is the same request).
+ * then of each embedding's float32 bytes. Hashing 1,536 floats' bytes takes microseconds where
+ * writing them as JSON took about 0.6 ms; it keeps every difference a store would keep, and no
+ * other (a value the store rounds to the same float32 is the same request).
  */
 export function fingerprint<Desc extends DescMessage>(
   schema: Desc,

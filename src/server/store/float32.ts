@@ -3,7 +3,7 @@ import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf
 // Embeddings at float32, the precision the contract's `float` carries and every store keeps. A
 // write rounds them once, into a Float32Array: its bytes are what SQLite stores, what the request
 // log and the fingerprint take, and the norm is computed from it. Typed arrays hold the platform's
-// byte order: little-endian on every platform this server is built for, as the stored bytes are.
+// byte order: the stored bytes are little-endian, as on x64 and arm64.
 
 /**
  * The values rounded to float32. A value below float32's range (1e-50, which JSON can carry)
