@@ -63,8 +63,9 @@ export function createMemoryService({
       );
       checkUuid(v, "source_id", req.sourceId, true);
       if (req.ttlDays !== 0) checkRange(v, "ttl_days", req.ttlDays, 1, 730, " days");
-      // Connect decodes an embedding into boxed numbers, 10 times slower to read than a plain
-      // array's: rounded to float32 once, as every store keeps it, and read from here on.
+      // Connect decodes an embedding into an array of boxed numbers, several times slower to
+      // read than a plain one: rounded to float32 once, as every store keeps it, and read from
+      // here on.
       const embedding = numbersOf(float32Of(req.embedding));
       const key = requestKey(v, CreateMemoryRequestSchema, { ...req, embedding }, req);
       v.throwIfAny();
