@@ -48,11 +48,17 @@ export type { RetryBudgetOptions } from "./policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
 export { createRetryInterceptor } from "./policy/retry-interceptor.js";
 export {
+  createHttp1JsonTransport,
   createHttp2GrpcTransport,
+  createKeepAliveAgent,
+  type Http1JsonTransport,
+  type Http1JsonTransportOptions,
   Http2ConnectionPool,
   type Http2GrpcTransport,
   type Http2GrpcTransportOptions,
   type Http2PoolOptions,
+  type KeepAliveAgent,
+  type KeepAliveAgentOptions,
 } from "./transport/index.js";
 export type {
   ConsolidationOptions,

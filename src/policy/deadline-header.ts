@@ -28,12 +28,16 @@ export function readTimeoutMs(header: Headers): number | undefined {
 
 /** Sets the timeout in `header`, in whichever of the two headers it already has. */
 export function writeTimeoutMs(header: Headers, timeoutMs: number): void {
-  const ms = Math.max(1, Math.ceil(timeoutMs));
   if (header.has("connect-timeout-ms")) {
-    header.set("connect-timeout-ms", String(ms));
+    header.set("connect-timeout-ms", connectTimeoutValue(timeoutMs));
   } else if (header.has("grpc-timeout")) {
-    header.set("grpc-timeout", grpcTimeoutValue(ms));
+    header.set("grpc-timeout", grpcTimeoutValue(timeoutMs));
   }
+}
+
+/** A `connect-timeout-ms` value for `timeoutMs`: whole ms, rounded up, at least 1. */
+export function connectTimeoutValue(timeoutMs: number): string {
+  return String(Math.max(1, Math.ceil(timeoutMs)));
 }
 
 /** A `grpc-timeout` value for `timeoutMs`, rounded up to whole ms. */

@@ -1,0 +1,383 @@
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  isMessage,
+  type MessageInitShape,
+  toJsonString,
+} from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type Interceptor,
+  type Transport,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { connectTimeoutValue } from "../policy/deadline-header.js";
+import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
+import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
+import { fromJsonUnboxed } from "./from-json-unboxed.js";
+import { lazyHeadersFromHttp2 } from "./http2-headers.js";
+import {
+  createKeepAliveAgent,
+  failedOnClosedSocket,
+  type KeepAliveAgent,
+  type KeepAliveAgentOptions,
+} from "./keep-alive-agent.js";
+
+/** Options of {@link createHttp1JsonTransport}. */
+export interface Http1JsonTransportOptions {
+  /** Where the services are, e.g. "http://localhost:8001" or "https://...". */
+  readonly baseUrl: string;
+  /** Run around every call, outermost first, as with connect's transports. */
+  readonly interceptors?: readonly Interceptor[] | undefined;
+  /** Deadline of a call that sets none; 0 or undefined for none. */
+  readonly defaultTimeoutMs?: number | undefined;
+  /** Largest response body accepted; a larger one fails with RESOURCE_EXHAUSTED. 4 MiB. */
+  readonly readMaxBytes?: number | undefined;
+  /** Largest request body sent; a larger one fails with RESOURCE_EXHAUSTED unsent. 4 MiB. */
+  readonly writeMaxBytes?: number | undefined;
+  /** Sockets to share with other transports; the transport then leaves them open on close. */
+  readonly agent?: KeepAliveAgent | undefined;
+  /** How the transport's own agent connects and keeps sockets, when `agent` is not given. */
+  readonly agentOptions?: KeepAliveAgentOptions | undefined;
+}
+
+/** A connect Transport for the Connect protocol's JSON over HTTP/1.1, with a way to close it. */
+export interface Http1JsonTransport extends Transport {
+  /** Closes the sockets once calls in flight are done (unless they belong to a shared agent). */
+  close(): Promise<void>;
+}
+
+const defaultMaxBytes = 4 * 1024 * 1024;
+const userAgent = "contextiq-clients/0.1 connect-json-http1";
+/** connect's default for reading JSON: a field this client does not know yet is skipped. */
+const jsonReadOptions = { ignoreUnknownFields: true };
+/** Headers the transport writes itself, whatever the caller's header holds. */
+const ownHeaders = new Set(["host", "content-type", "content-length", "connect-protocol-version"]);
+/** The body of an error answer is read up to this much; beyond, the socket is let go. */
+const maxDiscardBytes = 64 * 1024;
+
+/**
+ * The Connect protocol with JSON bodies over `node:http`, for unary calls at high rates: the
+ * request's headers and body in one write, the answer collected from the response's events,
+ * no async iterables and no per-call timers beyond the deadline's. Keep-alive sockets retire
+ * before the server's keep-alive timeout, and a call whose reused socket the server had closed
+ * is sent again at once on another (see keep-alive-agent.ts). It implements connect's
+ * `Transport`, so generated clients and interceptors work on it unchanged. Streaming RPCs are not
+ * supported (the ContextIQ contracts have none).
+ */
+export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Http1JsonTransport {
+  const url = new URL(options.baseUrl);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`baseUrl must be an http:// or https:// URL, got ${options.baseUrl}`);
+  }
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const agent = options.agent ?? createKeepAliveAgent(url.origin, options.agentOptions);
+  const target: Target = {
+    request: url.protocol === "https:" ? httpsRequest : httpRequest,
+    agent,
+    hostname: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port,
+    host: url.host,
+    pathPrefix: url.pathname.replace(/\/+$/, ""),
+    readMaxBytes: options.readMaxBytes ?? defaultMaxBytes,
+    writeMaxBytes: options.writeMaxBytes ?? defaultMaxBytes,
+  };
+  let inFlight = 0;
+  let closing: (() => void) | undefined;
+  let closed: Promise<void> | undefined;
+  const send = (req: UnaryRequest) => sendUnary(target, req);
+  // Composed once, not per call: interceptors keep per-call state inside the call, not here.
+  const intercepted = (options.interceptors ?? []).reduceRight<
+    (req: UnaryRequest) => Promise<UnaryResponse>
+  >((next, interceptor) => interceptor(next as never) as never, send);
+  const defaultTimeoutMs = options.defaultTimeoutMs;
+
+  return {
+    async unary<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodUnary<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: ConstructorParameters<typeof Headers>[0],
+      input: MessageInitShape<I>,
+      contextValues?: ContextValues,
+    ): Promise<UnaryResponse<I, O>> {
+      if (closed) {
+        throw new ConnectError("the HTTP/1.1 JSON transport is closed", Code.FailedPrecondition);
+      }
+      // As connect's transports: a call's 0 or less means no deadline, as does the default's.
+      const chosen = timeoutMs ?? defaultTimeoutMs;
+      const deadlineMs = chosen !== undefined && chosen > 0 ? chosen : undefined;
+      const call = new CallSignal(signal, deadlineMs);
+      const requestHeader = new Headers(header);
+      if (deadlineMs !== undefined) {
+        requestHeader.set("connect-timeout-ms", connectTimeoutValue(deadlineMs));
+      }
+      const request = requestWithCallSignal(call, {
+        stream: false,
+        service: method.parent,
+        method,
+        requestMethod: "POST",
+        url: `${baseUrl}/${method.parent.typeName}/${method.name}`,
+        header: requestHeader,
+        contextValues: contextValues ?? createContextValues(),
+        message: isMessage(input, method.input) ? input : create(method.input, input),
+      });
+      inFlight++;
+      try {
+        return (await intercepted(request)) as UnaryResponse<I, O>;
+      } catch (error) {
+        // The deadline or the caller's cancel is the answer, whatever the attempt reported.
+        throw call.aborted
+          ? ConnectError.from(call.reason, Code.Canceled)
+          : ConnectError.from(error, Code.Internal);
+      } finally {
+        call.end();
+        if (--inFlight === 0) closing?.();
+      }
+    },
+    stream() {
+      return Promise.reject(
+        new ConnectError(
+          "the HTTP/1.1 JSON transport supports unary calls only",
+          Code.Unimplemented,
+        ),
+      );
+    },
+    close() {
+      closed ??= options.agent
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            closing = resolve;
+            if (inFlight === 0) resolve();
+          }).then(() => agent.destroy());
+      return closed;
+    },
+  };
+}
+
+interface Target {
+  readonly request: typeof httpRequest;
+  readonly agent: KeepAliveAgent;
+  readonly hostname: string;
+  readonly port: string;
+  /** The Host header: host and port as in the URL. */
+  readonly host: string;
+  readonly pathPrefix: string;
+  readonly readMaxBytes: number;
+  readonly writeMaxBytes: number;
+}
+
+/** One attempt: the request on a keep-alive socket, the answer from the response's events. */
+function sendUnary(target: Target, req: UnaryRequest): Promise<UnaryResponse> {
+  return new Promise((resolve, reject) => {
+    // The call's own cancellation, without an AbortSignal, unless something made or replaced one.
+    const call = unreadCallSignal(req);
+    const signal = call === undefined ? req.signal : undefined;
+    if (call ? call.aborted : signal?.aborted) {
+      reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
+      return;
+    }
+    let body: string;
+    try {
+      body = toJsonString(req.method.input, req.message);
+    } catch (error) {
+      reject(ConnectError.from(error, Code.Internal));
+      return;
+    }
+    const length = Buffer.byteLength(body);
+    if (length > target.writeMaxBytes) {
+      reject(
+        new ConnectError(
+          `request message of ${length} bytes is larger than writeMaxBytes (${target.writeMaxBytes})`,
+          Code.ResourceExhausted,
+        ),
+      );
+      return;
+    }
+    // Raw header lines: node then skips validating and storing each header one by one.
+    const headers = [
+      "host",
+      target.host,
+      "content-type",
+      "application/json",
+      "connect-protocol-version",
+      "1",
+      "content-length",
+      String(length),
+    ];
+    let userAgentSet = false;
+    req.header.forEach((value, name) => {
+      if (ownHeaders.has(name)) return;
+      if (name === "user-agent") userAgentSet = true;
+      headers.push(name, value);
+    });
+    if (!userAgentSet) headers.push("user-agent", userAgent);
+    const requestOptions = {
+      hostname: target.hostname,
+      port: target.port,
+      path: `${target.pathPrefix}/${req.service.typeName}/${req.method.name}`,
+      method: "POST",
+      headers,
+      agent: target.agent,
+    };
+
+    let settled = false;
+    let current: ClientRequest | undefined;
+    const settle = (outcome: () => UnaryResponse | ConnectError) => {
+      if (settled) return;
+      settled = true;
+      if (call) call.removeListener(onAbort);
+      else signal?.removeEventListener("abort", onSignalAbort);
+      let result: UnaryResponse | ConnectError;
+      try {
+        result = outcome();
+      } catch (error) {
+        result = ConnectError.from(error, Code.Internal);
+      }
+      if (result instanceof ConnectError) reject(result);
+      else resolve(result);
+    };
+    const onAbort = (reason: unknown) => {
+      settle(() => ConnectError.from(reason, Code.Canceled));
+      current?.destroy();
+    };
+    const onSignalAbort = () => onAbort(signal?.reason);
+    if (call) call.addListener(onAbort);
+    else signal?.addEventListener("abort", onSignalAbort);
+
+    const attempt = () => {
+      let request: ClientRequest;
+      try {
+        request = target.request(requestOptions);
+      } catch (error) {
+        // A header value node refuses: the caller's mistake, not worth a retry.
+        settle(() => ConnectError.from(error, Code.Internal));
+        return;
+      }
+      current = request;
+      request.on("error", (error) => {
+        if (settled || request !== current) return;
+        if (failedOnClosedSocket(request, error)) {
+          // Not a retry: the server closed the socket before reading the request. The free
+          // sockets that idled as long are closed too, so this goes out on a live one.
+          if (request.socket) target.agent.retireSocketsIdleSince(request.socket);
+          attempt();
+          return;
+        }
+        settle(() => errorFromSocket(error));
+      });
+      request.on("response", (response) => receive(request, response));
+      request.end(body);
+    };
+
+    const receive = (request: ClientRequest, response: IncomingMessage) => {
+      const status = response.statusCode ?? 0;
+      const kind = answerKind(status, response.headers);
+      if (kind instanceof ConnectError) {
+        discard(request, response);
+        settle(() => kind);
+        return;
+      }
+      const declared = Number(response.headers["content-length"]);
+      if (declared > target.readMaxBytes) {
+        request.destroy();
+        settle(tooLarge);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let received = 0;
+      response.on("data", (chunk: Buffer) => {
+        received += chunk.byteLength;
+        if (received > target.readMaxBytes) {
+          request.destroy();
+          settle(tooLarge);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on("end", () => {
+        const text = (
+          chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+        ).toString();
+        settle(() =>
+          kind === "error"
+            ? errorFromAnswer(status, response.headers, text)
+            : message(req, response, text),
+        );
+      });
+      // A response cut short: node reports it as "aborted" (ECONNRESET), through 'error' or,
+      // should no error come, by closing before the end.
+      response.on("error", (error) => settle(() => errorFromSocket(error)));
+      response.on("close", () => {
+        if (!response.complete) settle(() => errorFromSocket(resetError("response cut short")));
+      });
+    };
+
+    const tooLarge = () =>
+      new ConnectError(
+        `response message larger than readMaxBytes (${target.readMaxBytes})`,
+        Code.ResourceExhausted,
+      );
+
+    attempt();
+  });
+}
+
+/** The response of a 200 answer whose body is `text`. */
+function message(req: UnaryRequest, response: IncomingMessage, text: string): UnaryResponse {
+  let output: unknown;
+  try {
+    output = fromJsonUnboxed(req.method.output, JSON.parse(text), jsonReadOptions);
+  } catch (error) {
+    throw ConnectError.from(error, Code.Internal);
+  }
+  const [header, trailer] = splitTrailers(response.headers);
+  return {
+    stream: false,
+    service: req.service,
+    method: req.method,
+    // node's HTTP/1.1 headers have the shape of its HTTP/2 ones, without pseudo-headers.
+    header: lazyHeadersFromHttp2(header),
+    trailer: lazyHeadersFromHttp2(trailer),
+    message: output,
+  } as UnaryResponse;
+}
+
+/**
+ * Lets an answer whose body is not needed go: a small one is read to its end, so that its socket
+ * serves the next call; a larger one, or one of unknown length, costs the socket instead.
+ */
+function discard(request: ClientRequest, response: IncomingMessage): void {
+  const declared = Number(response.headers["content-length"]);
+  if (declared <= maxDiscardBytes) response.resume();
+  else request.destroy();
+}
+
+/**
+ * A failure of the socket or of node's HTTP parser. A connection that could not be made, or
+ * broke, is UNAVAILABLE with node's error as the cause, whose code tells a refusal (never
+ * processed) from a reset (maybe processed), and a TLS failure (see policy/transient.ts); an
+ * answer node could not parse is INTERNAL.
+ */
+function errorFromSocket(error: Error): ConnectError {
+  const code = (error as { code?: unknown }).code;
+  const malformed = typeof code === "string" && code.startsWith("HPE_");
+  return new ConnectError(
+    error.message,
+    malformed ? Code.Internal : Code.Unavailable,
+    undefined,
+    undefined,
+    error,
+  );
+}
+
+function resetError(message: string): Error {
+  return Object.assign(new Error(message), { code: "ECONNRESET" });
+}
