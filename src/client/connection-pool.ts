@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { Agent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import { Http2SessionManager } from "@connectrpc/connect-node";
 import { Http2ConnectionPool } from "../transport/http2-connection-pool.js";
+import { createKeepAliveAgent, type KeepAliveAgent } from "../transport/keep-alive-agent.js";
 import type { ClientTlsOptions } from "./client-options.js";
 
 /** Keepalive pings on idle HTTP/2 connections, and when to let an unused one go. */
@@ -22,7 +21,7 @@ interface Pooled<T> {
 }
 
 const http2Sessions = new Map<string, Pooled<Http2SessionManager>>();
-const http1Agents = new Map<string, Pooled<Agent>>();
+const http1Agents = new Map<string, Pooled<KeepAliveAgent>>();
 const grpcPools = new Map<string, Pooled<Http2ConnectionPool>>();
 
 /** A pooled connection and the way to give it back. */
@@ -71,18 +70,17 @@ export function leaseGrpcConnections(
   );
 }
 
-/** The keep-alive HTTP/1.1 agent of `origin`, shared by every client of that origin (and TLS settings). */
-export function leaseHttp1Agent(origin: string, tls?: ClientTlsOptions): Lease<Agent> {
-  const secure = origin.startsWith("https:");
-  const make = () => {
-    const options = {
-      keepAlive: true,
-      maxSockets: maxSocketsPerOrigin,
-      scheduling: "lifo" as const,
-    };
-    return secure ? new HttpsAgent({ ...options, ...tls }) : new Agent(options);
-  };
-  return lease(http1Agents, poolKey(origin, tls), make, (a) => a.destroy());
+/**
+ * The keep-alive HTTP/1.1 sockets of `origin`, shared by every client of that origin (and TLS
+ * settings): at most 64 at once, each retired before the server's keep-alive timeout.
+ */
+export function leaseHttp1Agent(origin: string, tls?: ClientTlsOptions): Lease<KeepAliveAgent> {
+  return lease(
+    http1Agents,
+    poolKey(origin, tls),
+    () => createKeepAliveAgent(origin, { maxSockets: maxSocketsPerOrigin, tls }),
+    (a) => a.destroy(),
+  );
 }
 
 /**

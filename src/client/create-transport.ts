@@ -6,6 +6,7 @@ import { createObservability } from "../policy/observability/index.js";
 import { createReadCache } from "../policy/read-cache.js";
 import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
+import { createHttp1JsonTransport } from "../transport/http1-json-transport.js";
 import { createHttp2GrpcTransport } from "../transport/http2-grpc-transport.js";
 import type { ClientOptions } from "./client-options.js";
 import { leaseGrpcConnections, leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
@@ -29,9 +30,10 @@ export interface LeasedTransport {
 }
 
 /**
- * The transport the options ask for (gRPC: this package's HTTP/2 transport; json: connect-node's
- * Connect transport), on connections shared by every client of the same origin, with the retry
- * interceptor outside the caller's interceptors so that they see every attempt.
+ * The transport the options ask for (gRPC: this package's HTTP/2 transport; json over HTTP/1.1:
+ * this package's Connect JSON transport; json over HTTP/2: connect-node's Connect transport), on
+ * connections shared by every client of the same origin, with the retry interceptor outside the
+ * caller's interceptors so that they see every attempt.
  */
 export function createServiceTransport(
   resolved: ResolvedOptions,
@@ -55,12 +57,7 @@ export function createServiceTransport(
   if (resolved.httpVersion === "1.1") {
     const agent = leaseHttp1Agent(origin, resolved.tls);
     return {
-      transport: createConnectTransport({
-        ...common,
-        ...connectJson,
-        httpVersion: "1.1",
-        nodeOptions: { agent: agent.connection },
-      }),
+      transport: createHttp1JsonTransport({ ...common, agent: agent.connection }),
       release: agent.release,
     };
   }
@@ -113,8 +110,8 @@ export function createServiceInterceptors(
       onRetry: options.onRetry,
       onGiveUp: options.onGiveUp,
       budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
-      // The HTTP/2 gRPC transport frees a failed attempt's stream by itself.
-      attemptSignals: resolved.transport !== "grpc",
+      // This package's transports free a failed attempt's stream or socket by themselves.
+      attemptSignals: resolved.transport === "json" && resolved.httpVersion === "2",
     }),
     // Inside the retries: an event, a trace context and a count per attempt.
     ...(observability ? [observability.attempt] : []),
