@@ -6,7 +6,6 @@ import {
   type DescMethodUnary,
   isMessage,
   type MessageInitShape,
-  toJsonString,
 } from "@bufbuild/protobuf";
 import {
   Code,
@@ -29,6 +28,7 @@ import {
   type KeepAliveAgent,
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
+import { toJsonBulk } from "./to-json-bulk.js";
 
 /** Options of {@link createHttp1JsonTransport}. */
 export interface Http1JsonTransportOptions {
@@ -186,7 +186,7 @@ function sendUnary(target: Target, req: UnaryRequest): Promise<UnaryResponse> {
     }
     let body: string;
     try {
-      body = toJsonString(req.method.input, req.message);
+      body = JSON.stringify(toJsonBulk(req.method.input, req.message));
     } catch (error) {
       reject(ConnectError.from(error, Code.Internal));
       return;
