@@ -8,6 +8,7 @@ import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
 import { createHttp1JsonTransport } from "../transport/http1-json-transport.js";
 import { createHttp2GrpcTransport } from "../transport/http2-grpc-transport.js";
+import { unboxResponses } from "../transport/unbox-responses.js";
 import type { ClientOptions } from "./client-options.js";
 import { leaseGrpcConnections, leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
 import type { ResolvedOptions } from "./resolve-options.js";
@@ -72,6 +73,8 @@ export function createServiceTransport(
   return {
     transport: createConnectTransport({
       ...common,
+      // Innermost: the caller's interceptors see the copied lists too.
+      interceptors: [...common.interceptors, unboxResponses],
       ...connectJson,
       httpVersion: "2",
       sessionManager: session.connection,
