@@ -13,6 +13,7 @@ export const variantNames = [
   "connect-json-h1",
   "connect-json-h2",
   "http2-grpc",
+  "http1-json",
   "grpcjs",
   "grpcjs-protoloader",
   "fetch-json",
@@ -36,6 +37,7 @@ export const variantDescriptions: Readonly<Record<VariantName, string>> = {
   "connect-json-h1": "connect-node createConnectTransport (JSON), HTTP/1.1 keep-alive",
   "connect-json-h2": "connect-node createConnectTransport (JSON), HTTP/2",
   "http2-grpc": "our createHttp2GrpcTransport, no facade",
+  "http1-json": "our createHttp1JsonTransport (Connect JSON over node:http), no facade",
   grpcjs: "@grpc/grpc-js client with protobuf-es as its codec: the same codec as the facade",
   "grpcjs-protoloader":
     "@grpc/grpc-js client with @grpc/proto-loader (protobufjs), plain objects: as its users run it",
@@ -43,11 +45,8 @@ export const variantDescriptions: Readonly<Record<VariantName, string>> = {
   "raw-http2": "node:http2 loop, pre-encoded frames, grpc-status only (the ceiling)",
 };
 
-/**
- * The transport under facade-json-h1, which target c holds it to: connect-node's HTTP/1.1 Connect
- * transport for now. Change it here when the facade moves to another transport.
- */
-export const facadeJsonH1Transport: VariantName = "connect-json-h1";
+/** The transport under facade-json-h1, which target c holds it to. */
+export const facadeJsonH1Transport: VariantName = "http1-json";
 
 /** Whether a variant speaks gRPC; the others speak the Connect protocol with JSON. */
 export function speaksGrpc(variant: VariantName): boolean {

@@ -15,6 +15,7 @@ export const loadCallerFactory: Readonly<Record<VariantName, () => Promise<Calle
   "connect-json-h1": async () => (await import("./connect.js")).connectJson("1.1"),
   "connect-json-h2": async () => (await import("./connect.js")).connectJson("2"),
   "http2-grpc": async () => (await import("./http2-grpc.js")).http2Grpc,
+  "http1-json": async () => (await import("./http1-json.js")).http1Json,
   grpcjs: async () => (await import("./grpcjs.js")).grpcjs,
   "grpcjs-protoloader": async () => (await import("./grpcjs-protoloader.js")).grpcjsProtoloader,
   "fetch-json": async () => (await import("./fetch-json.js")).fetchJson,
