@@ -1,24 +1,15 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import {
-  create,
-  type DescMessage,
-  type DescMethodUnary,
-  isMessage,
-  type MessageInitShape,
-} from "@bufbuild/protobuf";
-import {
   Code,
   ConnectError,
-  type ContextValues,
-  createContextValues,
   type Interceptor,
   type Transport,
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { connectTimeoutValue } from "../policy/deadline-header.js";
-import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
+import { unreadCallSignal } from "./call-signal.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
@@ -29,6 +20,7 @@ import {
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
 import { toJsonBulk } from "./to-json-bulk.js";
+import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp1JsonTransport}. */
 export interface Http1JsonTransportOptions {
@@ -92,53 +84,24 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
   let inFlight = 0;
   let closing: (() => void) | undefined;
   let closed: Promise<void> | undefined;
-  const send = (req: UnaryRequest) => sendUnary(target, req);
-  // Composed once, not per call: interceptors keep per-call state inside the call, not here.
-  const intercepted = (options.interceptors ?? []).reduceRight<
-    (req: UnaryRequest) => Promise<UnaryResponse>
-  >((next, interceptor) => interceptor(next as never) as never, send);
-  const defaultTimeoutMs = options.defaultTimeoutMs;
+  const call = createUnaryCall({
+    baseUrl,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    writeDeadline: (header, deadlineMs) =>
+      header.set("connect-timeout-ms", connectTimeoutValue(deadlineMs)),
+    send: (req) => sendUnary(target, req),
+  });
 
   return {
-    async unary<I extends DescMessage, O extends DescMessage>(
-      method: DescMethodUnary<I, O>,
-      signal: AbortSignal | undefined,
-      timeoutMs: number | undefined,
-      header: ConstructorParameters<typeof Headers>[0],
-      input: MessageInitShape<I>,
-      contextValues?: ContextValues,
-    ): Promise<UnaryResponse<I, O>> {
+    async unary(method, signal, timeoutMs, header, input, contextValues) {
       if (closed) {
         throw new ConnectError("the HTTP/1.1 JSON transport is closed", Code.FailedPrecondition);
       }
-      // As connect's transports: a call's 0 or less means no deadline, as does the default's.
-      const chosen = timeoutMs ?? defaultTimeoutMs;
-      const deadlineMs = chosen !== undefined && chosen > 0 ? chosen : undefined;
-      const call = new CallSignal(signal, deadlineMs);
-      const requestHeader = new Headers(header);
-      if (deadlineMs !== undefined) {
-        requestHeader.set("connect-timeout-ms", connectTimeoutValue(deadlineMs));
-      }
-      const request = requestWithCallSignal(call, {
-        stream: false,
-        service: method.parent,
-        method,
-        requestMethod: "POST",
-        url: `${baseUrl}/${method.parent.typeName}/${method.name}`,
-        header: requestHeader,
-        contextValues: contextValues ?? createContextValues(),
-        message: isMessage(input, method.input) ? input : create(method.input, input),
-      });
       inFlight++;
       try {
-        return (await intercepted(request)) as UnaryResponse<I, O>;
-      } catch (error) {
-        // The deadline or the caller's cancel is the answer, whatever the attempt reported.
-        throw call.aborted
-          ? ConnectError.from(call.reason, Code.Canceled)
-          : ConnectError.from(error, Code.Internal);
+        return await call(method, signal, timeoutMs, header, input, contextValues);
       } finally {
-        call.end();
         if (--inFlight === 0) closing?.();
       }
     },

@@ -1,23 +1,14 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import {
-  create,
-  type DescMessage,
-  type DescMethodUnary,
-  isMessage,
-  type MessageInitShape,
-} from "@bufbuild/protobuf";
-import {
   Code,
   ConnectError,
-  type ContextValues,
-  createContextValues,
   type Interceptor,
   type Transport,
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { grpcTimeoutValue } from "../policy/deadline-header.js";
-import { CallSignal, requestWithCallSignal, unreadCallSignal } from "./call-signal.js";
+import { unreadCallSignal } from "./call-signal.js";
 import { fromBinaryUnboxed } from "./from-binary-unboxed.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame, prefixBytes } from "./grpc-frame.js";
 import {
@@ -33,6 +24,7 @@ import {
 } from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { toBinaryBulk } from "./to-binary-bulk.js";
+import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp2GrpcTransport}. */
 export interface Http2GrpcTransportOptions {
@@ -81,51 +73,16 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ht
     writeMaxBytes: options.writeMaxBytes ?? defaultMaxBytes,
   };
   const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
-  const send = (req: UnaryRequest) => sendUnary(pool, target, req);
-  // Composed once, not per call: interceptors keep per-call state inside the call, not here.
-  const intercepted = (options.interceptors ?? []).reduceRight<
-    (req: UnaryRequest) => Promise<UnaryResponse>
-  >((next, interceptor) => interceptor(next as never) as never, send);
-  const defaultTimeoutMs = options.defaultTimeoutMs;
+  const unary = createUnaryCall({
+    baseUrl,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    writeDeadline: (header, deadlineMs) => header.set("grpc-timeout", grpcTimeoutValue(deadlineMs)),
+    send: (req) => sendUnary(pool, target, req),
+  });
 
   return {
-    async unary<I extends DescMessage, O extends DescMessage>(
-      method: DescMethodUnary<I, O>,
-      signal: AbortSignal | undefined,
-      timeoutMs: number | undefined,
-      header: ConstructorParameters<typeof Headers>[0],
-      input: MessageInitShape<I>,
-      contextValues?: ContextValues,
-    ): Promise<UnaryResponse<I, O>> {
-      // As connect's transports: a call's 0 or less means no deadline, as does the default's.
-      const chosen = timeoutMs ?? defaultTimeoutMs;
-      const deadlineMs = chosen !== undefined && chosen > 0 ? chosen : undefined;
-      const call = new CallSignal(signal, deadlineMs);
-      const requestHeader = new Headers(header);
-      if (deadlineMs !== undefined) {
-        requestHeader.set("grpc-timeout", grpcTimeoutValue(deadlineMs));
-      }
-      const request = requestWithCallSignal(call, {
-        stream: false,
-        service: method.parent,
-        method,
-        requestMethod: "POST",
-        url: `${baseUrl}/${method.parent.typeName}/${method.name}`,
-        header: requestHeader,
-        contextValues: contextValues ?? createContextValues(),
-        message: isMessage(input, method.input) ? input : create(method.input, input),
-      });
-      try {
-        return (await intercepted(request)) as UnaryResponse<I, O>;
-      } catch (error) {
-        // The deadline or the caller's cancel is the answer, whatever the attempt reported.
-        throw call.aborted
-          ? ConnectError.from(call.reason, Code.Canceled)
-          : ConnectError.from(error, Code.Internal);
-      } finally {
-        call.end();
-      }
-    },
+    unary,
     stream() {
       return Promise.reject(
         new ConnectError("the HTTP/2 gRPC transport supports unary calls only", Code.Unimplemented),
