@@ -2,7 +2,6 @@
 // packed or unpacked numbers, fields in any order, a singular message sent twice, unknown fields,
 // broken input. Random messages come from a printed seed (FROM_BINARY_SEED repeats them).
 import { execFile } from "node:child_process";
-import { randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
@@ -29,11 +28,9 @@ import {
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { CreateEventRequestSchema } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { fromBinaryUnboxed } from "../../src/transport/from-binary-unboxed.js";
-import { mulberry32 } from "../support/mulberry32.js";
+import { seededRandom } from "../support/seeded-random.js";
 
-const seed = Number(process.env["FROM_BINARY_SEED"] ?? randomInt(2 ** 31));
-const random = mulberry32(seed);
-console.log(`fromBinaryUnboxed: seed ${seed} (FROM_BINARY_SEED=${seed} repeats the draws)`);
+const random = seededRandom("FROM_BINARY_SEED", "fromBinaryUnboxed");
 
 const specials = [
   0,

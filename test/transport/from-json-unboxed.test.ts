@@ -1,7 +1,6 @@
 // fromJsonUnboxed must decode exactly what fromJson decodes, and refuse what it refuses: numbers
 // as strings, "NaN" and "Infinity", proto names, nulls, out-of-range floats, unknown fields.
 // Random messages come from a printed seed (FROM_JSON_SEED repeats them).
-import { randomInt } from "node:crypto";
 import {
   create,
   type DescMessage,
@@ -24,11 +23,9 @@ import {
   SourceType,
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { fromJsonUnboxed } from "../../src/transport/from-json-unboxed.js";
-import { mulberry32 } from "../support/mulberry32.js";
+import { seededRandom } from "../support/seeded-random.js";
 
-const seed = Number(process.env["FROM_JSON_SEED"] ?? randomInt(2 ** 31));
-const random = mulberry32(seed);
-console.log(`fromJsonUnboxed: seed ${seed} (FROM_JSON_SEED=${seed} repeats the draws)`);
+const random = seededRandom("FROM_JSON_SEED", "fromJsonUnboxed");
 
 function randomMemory(): Memory {
   return create(MemorySchema, {

@@ -1,6 +1,5 @@
 // toBinaryBulk must write what fromBinary reads back as the message, and refuse what toBinary
 // refuses. Random messages come from a printed seed (TO_BINARY_SEED repeats them).
-import { randomInt } from "node:crypto";
 import {
   create,
   type DescMessage,
@@ -19,11 +18,9 @@ import {
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { CreateEventRequestSchema } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { toBinaryBulk } from "../../src/transport/to-binary-bulk.js";
-import { mulberry32 } from "../support/mulberry32.js";
+import { seededRandom } from "../support/seeded-random.js";
 
-const seed = Number(process.env["TO_BINARY_SEED"] ?? randomInt(2 ** 31));
-const random = mulberry32(seed);
-console.log(`toBinaryBulk: seed ${seed} (TO_BINARY_SEED=${seed} repeats the draws)`);
+const random = seededRandom("TO_BINARY_SEED", "toBinaryBulk");
 
 const specials = [0, -0, Number.NaN, Infinity, -Infinity, 3.4028234663852886e38, 1e-45, 0.1];
 

@@ -1,6 +1,5 @@
 // toJsonBulk must write the JSON toJson writes (key order aside), for any message and options.
 // Random messages come from a printed seed (TO_JSON_SEED repeats them).
-import { randomInt } from "node:crypto";
 import { create, type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
@@ -13,11 +12,9 @@ import {
 } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { CreateEventRequestSchema } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { toJsonBulk } from "../../src/transport/to-json-bulk.js";
-import { mulberry32 } from "../support/mulberry32.js";
+import { seededRandom } from "../support/seeded-random.js";
 
-const seed = Number(process.env["TO_JSON_SEED"] ?? randomInt(2 ** 31));
-const random = mulberry32(seed);
-console.log(`toJsonBulk: seed ${seed} (TO_JSON_SEED=${seed} repeats the draws)`);
+const random = seededRandom("TO_JSON_SEED", "toJsonBulk");
 
 const specials = [0, -0, Number.NaN, Infinity, -Infinity, 1e-45, 0.1];
 
