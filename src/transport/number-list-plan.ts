@@ -37,10 +37,13 @@ export interface ChildField extends FieldNames {
 const plans = new WeakMap<DescMessage, NumberListPlan | null>();
 
 /** The plan of `schema`, or null when neither it nor any message it holds has number lists. */
-export function numberListPlan(
-  schema: DescMessage,
-  visiting = new Set<DescMessage>(),
-): NumberListPlan | null {
+export function numberListPlan(schema: DescMessage): NumberListPlan | null {
+  // Asked on every call: the cached plan, with no allocation.
+  const known = plans.get(schema);
+  return known !== undefined ? known : planOf(schema, new Set());
+}
+
+function planOf(schema: DescMessage, visiting: Set<DescMessage>): NumberListPlan | null {
   const known = plans.get(schema);
   if (known !== undefined) return known;
   // A type that holds itself (google.protobuf.Struct) is planned once; the inner visit sees none.
@@ -86,7 +89,7 @@ function childOf(field: DescField, visiting: Set<DescMessage>): ChildField | und
       : undefined;
   // Delimited (group) encoding is left to protobuf-es.
   if (!schema || ("delimitedEncoding" in field && field.delimitedEncoding)) return undefined;
-  const plan = numberListPlan(schema, visiting);
+  const plan = planOf(schema, visiting);
   if (!plan) return undefined;
   return {
     kind: "child",
