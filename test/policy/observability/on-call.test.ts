@@ -5,8 +5,8 @@ import { SessionsService } from "../../../gen/contextiq/sessions/v1/sessions_pb.
 import {
   type CallEvent,
   createObservability,
-  observabilityWith,
 } from "../../../src/policy/observability/create-observability.js";
+import { observabilityWith } from "../../../src/policy/observability/observability-with.js";
 import { retryOnceOnUnavailable, sessionsInMemory } from "./fixtures.js";
 
 afterEach(() => {

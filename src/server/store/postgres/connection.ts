@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { requireOptionalPeer } from "../../optional-peer.js";
 import { float32Of, numbersOf } from "../float32.js";
 import { databaseUrlProblem, defaultSchema, schemaNameProblem } from "./database-settings.js";
 
@@ -56,7 +57,8 @@ export function connectionPool(options: PostgresOptions, applicationName: string
   // Startup options in the URL would replace ours: keep them, and add the search_path.
   const urlOptions = url.searchParams.get("options");
   url.searchParams.delete("options");
-  const pool = new pg.Pool({
+  const { Pool, types } = requireOptionalPeer<typeof pg>("pg");
+  const pool = new Pool({
     connectionString: url.toString(),
     options: [urlOptions, `-c search_path=${schemaOf(options)}`].filter(Boolean).join(" "),
     max: maxConnections,
@@ -68,7 +70,7 @@ export function connectionPool(options: PostgresOptions, applicationName: string
     // TCP keepalive finds a connection to a database that vanished without closing it.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    types: { getTypeParser },
+    types: { getTypeParser: (oid: number, format?: string) => getTypeParser(types, oid, format) },
   });
   // A connection that breaks (a database restart) emits "error"; without a listener that would
   // end the process. pg-pool listens only while a connection is idle, so each connection gets
@@ -85,18 +87,22 @@ export function connectionPool(options: PostgresOptions, applicationName: string
  * below 2^53) as numbers; json kept as text, as SQLite returns it; real[] (embeddings) as the
  * float32 values, read through JSON.parse, several times faster than the generic array parser.
  */
-function getTypeParser(oid: number, format?: string): (value: string) => unknown {
+function getTypeParser(
+  types: typeof pg.types,
+  oid: number,
+  format?: string,
+): (value: string) => unknown {
   switch (oid) {
-    case pg.types.builtins.INT8:
+    case types.builtins.INT8:
       return Number;
-    case pg.types.builtins.JSON:
+    case types.builtins.JSON:
       return (text) => text;
     case float4ArrayOid:
       // PostgreSQL prints the shortest decimal of each float4 ("0.1"); through Float32Array it is
       // the exact float32 value again, as SQLite's stored bytes give it.
       return (text) => numbersOf(float32Of(JSON.parse(`[${text.slice(1, -1)}]`)));
     default:
-      return pg.types.getTypeParser(oid, format as "text");
+      return types.getTypeParser(oid, format as "text");
   }
 }
 

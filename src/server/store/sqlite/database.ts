@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { requireOptionalPeer } from "../../optional-peer.js";
 
 /** An open better-sqlite3 database. */
 export type Db = Database.Database;
@@ -13,7 +14,8 @@ export type Db = Database.Database;
  */
 export function openDatabase(path: string, migrations: readonly string[]): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const open = requireOptionalPeer<typeof Database>("better-sqlite3");
+  const db = new open(path);
   // Takes effect when the file is new. Embeddings of 1536 floats (6 KiB) fit in one 16 KiB page
   // instead of an overflow chain of 4 KiB ones, which makes reading them for a search twice as fast.
   db.pragma("page_size = 16384");
