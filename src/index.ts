@@ -2,8 +2,10 @@
  * @contextiq/clients: typed clients for ContextIQ's Sessions and Memory services, over gRPC or
  * HTTP/JSON (the Connect protocol).
  *
- * This entry point never loads server code or native modules; the reference services live in
- * `@contextiq/clients/server`.
+ * The root holds what a caller of the services needs: the two clients, their options and inputs,
+ * errors, the contract, deadlines, observability and the workers. Transports to build on your own
+ * are in `@contextiq/clients/transport`; the reference services are in `@contextiq/clients/server`.
+ * This entry point never loads server code or native modules.
  */
 
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -22,7 +24,6 @@ export type {
 } from "./client/memory-client.js";
 export { MemoryServiceClient } from "./client/memory-client.js";
 export { requestIdOf } from "./client/request-id.js";
-export type { ResolvedOptions } from "./client/resolve-options.js";
 export type { EventFilter, NewEvent, NewSession, SessionFilter } from "./client/sessions-client.js";
 export { SessionsServiceClient } from "./client/sessions-client.js";
 export * from "./contract/index.js";
@@ -38,28 +39,17 @@ export {
   propagateInboundDeadline,
   withDeadline,
 } from "./policy/deadline-context.js";
+export type { HedgingOptions } from "./policy/hedging.js";
 export type {
   CallEvent,
+  ObservabilityInterceptors,
   ObservabilityOptions,
   OpenTelemetryProviders,
 } from "./policy/observability/index.js";
 export { createObservability } from "./policy/observability/index.js";
+export type { ReadCacheOptions } from "./policy/read-cache.js";
 export type { RetryBudgetOptions } from "./policy/retry-budget.js";
-export type { GiveUpEvent, RetryEvent, RetryOptions } from "./policy/retry-interceptor.js";
-export { createRetryInterceptor } from "./policy/retry-interceptor.js";
-export {
-  createHttp1JsonTransport,
-  createHttp2GrpcTransport,
-  createKeepAliveAgent,
-  type Http1JsonTransport,
-  type Http1JsonTransportOptions,
-  Http2ConnectionPool,
-  type Http2GrpcTransport,
-  type Http2GrpcTransportOptions,
-  type Http2PoolOptions,
-  type KeepAliveAgent,
-  type KeepAliveAgentOptions,
-} from "./transport/index.js";
+export type { GiveUpEvent, RetryEvent } from "./policy/retry-interceptor.js";
 export type {
   ConsolidationOptions,
   ConsolidationResult,
@@ -70,8 +60,4 @@ export type {
   ProgressEvent,
   ProgressListener,
 } from "./workers/index.js";
-export {
-  ConsolidationWorker,
-  MemoryGenerationWorker,
-  RuleBasedExtractor,
-} from "./workers/index.js";
+export { ConsolidationWorker, MemoryGenerationWorker } from "./workers/index.js";

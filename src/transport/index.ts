@@ -1,3 +1,11 @@
+/**
+ * @contextiq/clients/transport: the transports under the clients, for building a Connect client of
+ * your own (`createClient(SessionsService, transport)`) with the same wire behaviour: the gRPC
+ * transport on a pool of HTTP/2 connections, the HTTP/1.1 Connect JSON transport on a keep-alive
+ * agent that retires sockets before the server does, and the retry interceptor.
+ */
+export type { GiveUpEvent, RetryEvent, RetryOptions } from "../policy/retry-interceptor.js";
+export { createRetryInterceptor } from "../policy/retry-interceptor.js";
 export {
   createHttp1JsonTransport,
   type Http1JsonTransport,
