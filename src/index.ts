@@ -6,6 +6,8 @@
  * errors, the contract, deadlines, observability and the workers. Transports to build on your own
  * are in `@contextiq/clients/transport`; the reference services are in `@contextiq/clients/server`.
  * This entry point never loads server code or native modules.
+ *
+ * @packageDocumentation
  */
 
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -47,6 +49,11 @@ export type {
   OpenTelemetryProviders,
 } from "./policy/observability/index.js";
 export { createObservability } from "./policy/observability/index.js";
+export type {
+  MeterProviderLike,
+  TextMapPropagatorLike,
+  TracerProviderLike,
+} from "./policy/observability/provider-types.js";
 export type { ReadCacheOptions } from "./policy/read-cache.js";
 export type { RetryBudgetOptions } from "./policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent } from "./policy/retry-interceptor.js";

@@ -10,7 +10,7 @@ import {
 import { ServiceUnavailableError } from "../errors/service-unavailable-error.js";
 import { failureKind } from "./transient.js";
 
-/** Options of {@link createCircuitBreaker}; every field has a default. */
+/** Options of `ClientOptions.circuitBreaker`; every field has a default. */
 export interface CircuitBreakerOptions {
   /** Share of failed attempts among the last `windowSize` that opens the circuit. Defaults to 0.5. */
   readonly failureRatio?: number;

@@ -4,7 +4,7 @@ import { attemptSignal } from "./attempt-signal.js";
 import { readTimeoutMs, writeTimeoutMs } from "./deadline-header.js";
 import { isTransient } from "./transient.js";
 
-/** Options of {@link createHedgingInterceptor}. */
+/** Options of `ClientOptions.hedging`: hedged reads. */
 export interface HedgingOptions {
   /** How long the first attempt of a read may take before a second one is sent. */
   readonly delayMs: number;

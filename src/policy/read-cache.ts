@@ -3,7 +3,7 @@ import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobu
 import type { Interceptor, UnaryResponse } from "@connectrpc/connect";
 import { canonicalJson } from "../util/canonical-json.js";
 
-/** Options of {@link createReadCache}. */
+/** Options of `ClientOptions.readCache`: a TTL cache of reads. */
 export interface ReadCacheOptions {
   /** How long an answer is served from the cache. */
   readonly ttlMs: number;

@@ -1,4 +1,4 @@
-/** Options of {@link RetryBudget}; every field has a default. */
+/** Options of `ClientOptions.retryBudget`; every field has a default. */
 export interface RetryBudgetOptions {
   /** Size of the token bucket. Defaults to 100. */
   readonly maxTokens?: number;

@@ -61,7 +61,7 @@ export interface RetryOptions {
  * The call's timeout spans all attempts: each attempt sends the time that remains on the wire,
  * and when a wait would outlive the deadline the call fails at once with DEADLINE_EXCEEDED. A
  * caller's cancel is never retried. When every allowed attempt failed transiently, the call fails
- * with a {@link ServiceUnavailableError} carrying the last error.
+ * with a `ServiceUnavailableError` carrying the last error.
  */
 export function createRetryInterceptor(options: RetryOptions): Interceptor {
   const backoff = new ExponentialBackoff({

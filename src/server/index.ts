@@ -1,10 +1,13 @@
 /**
  * @contextiq/clients/server: the reference Sessions and Memory services, to run locally and inside
- * users' own tests. Importing it loads the SQLite native module (and pg only when a database is
- * given); the package root never does.
+ * users' own tests. Their stores load better-sqlite3 (SQLite) or pg (PostgreSQL) when they open:
+ * both are optional peer dependencies, and a missing one is named with the command that installs
+ * it. The contract (`SessionsService`, `MemoryService`, the messages) is in the package root.
+ *
+ * @packageDocumentation
  */
-export { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
-export { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+
+export { MissingPeerDependencyError, type OptionalPeer } from "./optional-peer.js";
 export type { ServeTlsOptions } from "./serve/index.js";
 export type { RunningServices, StartServicesOptions } from "./start-services.js";
 export { startServices } from "./start-services.js";

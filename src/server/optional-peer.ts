@@ -5,12 +5,15 @@ import { createRequire } from "node:module";
  * leaves them out, so the server loads them only when a store needs them, and says what to install
  * when one is missing instead of Node's "Cannot find package".
  */
-export const optionalPeers = {
+export const optionalPeers: Readonly<
+  Record<OptionalPeer, { readonly range: string; readonly neededFor: string }>
+> = {
   "better-sqlite3": { range: "^12.11.1", neededFor: "the SQLite store (the default)" },
   pg: { range: "^8.23.1", neededFor: "the PostgreSQL store (DATABASE_URL, `database`)" },
-} as const;
+};
 
-export type OptionalPeer = keyof typeof optionalPeers;
+/** The optional peer dependencies of the reference services. */
+export type OptionalPeer = "better-sqlite3" | "pg";
 
 /** An optional peer dependency that a store needs is not installed. */
 export class MissingPeerDependencyError extends Error {

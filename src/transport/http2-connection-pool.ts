@@ -81,7 +81,7 @@ export class Http2ConnectionPool {
   }
 
   /**
-   * A connection for one more stream; give it back with {@link release} when the stream closes.
+   * A connection for one more stream; give it back with `release()` when the stream closes.
    * Throws when the pool is closed.
    */
   acquire(): PooledConnection {
@@ -106,7 +106,7 @@ export class Http2ConnectionPool {
     return best;
   }
 
-  /** Gives back a connection taken with {@link acquire}. */
+  /** Gives back a connection taken with `acquire()`. */
   release(pooled: PooledConnection): void {
     const c = pooled as Connection;
     if (--c.active === 0) {

@@ -3,7 +3,11 @@
  * your own (`createClient(SessionsService, transport)`) with the same wire behaviour: the gRPC
  * transport on a pool of HTTP/2 connections, the HTTP/1.1 Connect JSON transport on a keep-alive
  * agent that retires sockets before the server does, and the retry interceptor.
+ *
+ * @packageDocumentation
  */
+
+export { RetryBudget, type RetryBudgetOptions } from "../policy/retry-budget.js";
 export type { GiveUpEvent, RetryEvent, RetryOptions } from "../policy/retry-interceptor.js";
 export { createRetryInterceptor } from "../policy/retry-interceptor.js";
 export {
@@ -11,7 +15,11 @@ export {
   type Http1JsonTransport,
   type Http1JsonTransportOptions,
 } from "./http1-json-transport.js";
-export { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+export {
+  Http2ConnectionPool,
+  type Http2PoolOptions,
+  type PooledConnection,
+} from "./http2-connection-pool.js";
 export {
   createHttp2GrpcTransport,
   type Http2GrpcTransport,

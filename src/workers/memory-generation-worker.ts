@@ -14,7 +14,7 @@ export interface MemoryGenerationOptions {
   sessions: SessionsServiceClient;
   /** Where the memories are written; the worker never closes it. */
   memory: MemoryServiceClient;
-  /** Finds the facts. Defaults to a {@link RuleBasedExtractor}. */
+  /** Finds the facts. Defaults to rules that match sentences such as "I prefer ..." and "my name is ...". */
   engine?: ExtractionEngine | undefined;
   /** Told of each step: "read-events", "extract", "create-memories". */
   onProgress?: ProgressListener | undefined;
