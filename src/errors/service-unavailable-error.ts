@@ -37,10 +37,13 @@ export class ServiceUnavailableError extends ConnectError {
     /** For `circuit-open`: when the circuit lets a probe call through, in ms from now. */
     readonly retryInMs?: number,
   ) {
+    // ConnectError prefixes its code to `message`: the cause's code is worth repeating only when
+    // it is not this error's own.
+    const last = cause.code === Code.Unavailable ? cause.rawMessage : cause.message;
     super(
       reason === "circuit-open"
-        ? `Service at ${url} is unavailable: the circuit is open after repeated failures and lets a probe call through in ${Math.ceil(retryInMs ?? 0)} ms; last failure: ${cause.message}`
-        : `Service at ${url} is unavailable after ${attempts} attempt${attempts === 1 ? "" : "s"}${reason === "retry-budget" ? " (the retry budget is spent)" : ""}: ${cause.message}`,
+        ? `Service at ${url} is unavailable: the circuit is open after repeated failures and lets a probe call through in ${Math.ceil(retryInMs ?? 0)} ms; last failure: ${last}`
+        : `Service at ${url} is unavailable after ${attempts} attempt${attempts === 1 ? "" : "s"}${reason === "retry-budget" ? " (the retry budget is spent)" : ""}: ${last}`,
       Code.Unavailable,
       cause.metadata,
       undefined,

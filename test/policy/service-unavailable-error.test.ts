@@ -23,13 +23,32 @@ describe("ServiceUnavailableError", () => {
 
   it("says where, how many attempts and why, and carries the context", () => {
     expect(error.message).toBe(
-      "[unavailable] Service at http://127.0.0.1:1 is unavailable after 4 attempts: [unavailable] connect ECONNREFUSED 127.0.0.1:1",
+      "[unavailable] Service at http://127.0.0.1:1 is unavailable after 4 attempts: connect ECONNREFUSED 127.0.0.1:1",
     );
     expect(error).toMatchObject({
       service: "contextiq.sessions.v1.SessionsService",
       attempts: 4,
       cause,
     });
+  });
+
+  it("names the code of the last failure only when it is not UNAVAILABLE", () => {
+    const reset = new ConnectError("stream reset by the server", Code.Internal);
+    const internal = new ServiceUnavailableError("s", "http://127.0.0.1:1", 2, reset);
+    expect(internal.message).toBe(
+      "[unavailable] Service at http://127.0.0.1:1 is unavailable after 2 attempts: [internal] stream reset by the server",
+    );
+    const open = new ServiceUnavailableError(
+      "s",
+      "http://127.0.0.1:1",
+      0,
+      cause,
+      "circuit-open",
+      999.2,
+    );
+    expect(open.message).toBe(
+      "[unavailable] Service at http://127.0.0.1:1 is unavailable: the circuit is open after repeated failures and lets a probe call through in 1000 ms; last failure: connect ECONNREFUSED 127.0.0.1:1",
+    );
   });
 
   it("is told apart from other ConnectErrors", () => {
