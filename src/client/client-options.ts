@@ -12,7 +12,8 @@ export type TransportKind = "json" | "grpc";
 /**
  * Options of {@link SessionsServiceClient} and {@link MemoryServiceClient}. Every option is
  * optional: an explicit option beats the environment variable, which beats the default. The
- * variables are named for the service: `SESSIONS_SERVICE_*` or `MEMORY_SERVICE_*`.
+ * variables are named for the service: `SESSIONS_SERVICE_*` or `MEMORY_SERVICE_*`. A bad value
+ * makes the constructor throw an InvalidOptionError that names the option or the variable.
  */
 export interface ClientOptions {
   /**

@@ -33,8 +33,14 @@ describe("client options", () => {
       maxRetryDelayMs: 30_000,
       apiKey: undefined,
       bearerToken: undefined,
-      circuitBreaker: { halfOpenAfterMs: 5_000 },
-      retryBudget: {},
+      // Every setting in force, those of the breaker and the budget included.
+      circuitBreaker: {
+        failureRatio: 0.5,
+        windowSize: 20,
+        minimumAttempts: 10,
+        halfOpenAfterMs: 5_000,
+      },
+      retryBudget: { maxTokens: 100, tokenRatio: 0.5 },
       hedging: undefined,
       readCache: undefined,
     });
@@ -99,7 +105,7 @@ describe("client options", () => {
     const env = { SESSIONS_SERVICE_CIRCUIT_BREAKER: "off" };
     expect(resolveOptions({ env }, sessions).circuitBreaker).toBeUndefined();
     const probe = { SESSIONS_SERVICE_CIRCUIT_HALF_OPEN_AFTER: "2.5" };
-    expect(resolveOptions({ env: probe }, sessions).circuitBreaker).toEqual({
+    expect(resolveOptions({ env: probe }, sessions).circuitBreaker).toMatchObject({
       halfOpenAfterMs: 2500,
     });
     expect(resolveOptions({ retryBudget: false, env: {} }, sessions).retryBudget).toBeUndefined();
@@ -195,7 +201,7 @@ describe("TLS options", () => {
       ).toBe(`SESSIONS_SERVICE_CA_FILE: cannot read "${missing}" (ENOENT)`);
       const keyAsCa = { SESSIONS_SERVICE_CA_FILE: env.SESSIONS_SERVICE_KEY_FILE };
       expect(refusal(() => resolveOptions({ env: keyAsCa }, https))).toMatch(
-        /^SESSIONS_SERVICE_CA_FILE \(".*client-key\.pem"\) must be PEM text with a "-----BEGIN CERTIFICATE-----" block/,
+        /^SESSIONS_SERVICE_CA_FILE: ".*client-key\.pem" must be PEM text with a "-----BEGIN CERTIFICATE-----" block$/,
       );
       // Loaded when the client is made, not at its first call: a key of another certificate.
       const mismatched = { ca: pki.ca.cert, cert: pki.client.cert, key: pki.server.key };
