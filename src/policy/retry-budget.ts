@@ -1,3 +1,6 @@
+import { clientOptionTable } from "../client/client-option-table.js";
+import { optionReader } from "../options/option-reader.js";
+
 /** Options of `ClientOptions.retryBudget`; every field has a default. */
 export interface RetryBudgetOptions {
   /** Size of the token bucket. Defaults to 100. */
@@ -18,15 +21,13 @@ export class RetryBudget {
   private readonly tokenRatio: number;
   private tokens: number;
 
-  constructor({ maxTokens = 100, tokenRatio = 0.5 }: RetryBudgetOptions = {}) {
-    if (!(maxTokens > 0) || !(tokenRatio > 0)) {
-      throw new RangeError(
-        `retry budget needs maxTokens and tokenRatio above 0, got ${maxTokens} and ${tokenRatio}`,
-      );
-    }
-    this.maxTokens = maxTokens;
-    this.tokenRatio = tokenRatio;
-    this.tokens = maxTokens;
+  /** Throws an InvalidOptionError naming `retryBudget.maxTokens` or `.tokenRatio` if one is bad. */
+  constructor(options: RetryBudgetOptions = {}) {
+    // Read as the client option `retryBudget` is: the same bounds and defaults, from its table.
+    const { read } = optionReader({ retryBudget: options });
+    this.maxTokens = read(clientOptionTable["retryBudget.maxTokens"]);
+    this.tokenRatio = read(clientOptionTable["retryBudget.tokenRatio"]);
+    this.tokens = this.maxTokens;
   }
 
   /** Records an attempt that failed transiently. */
