@@ -13,9 +13,9 @@ export function duration(range: NumberRange): OptionKind<number> {
   });
 }
 
-/** A count: a whole number of `of` ("retries", "bytes"). */
-export function wholeNumber(range: NumberRange & { readonly of: string }): OptionKind<number> {
-  const noun = `a whole number of ${range.of}`;
+/** A count: a whole number, of `of` ("retries", "bytes") when it says. */
+export function wholeNumber(range: NumberRange & { readonly of?: string }): OptionKind<number> {
+  const noun = range.of === undefined ? "a whole number" : `a whole number of ${range.of}`;
   return numberKind({ name: "whole number", noun, envNoun: noun, envPattern: /^\d+$/, range });
 }
 

@@ -10,7 +10,7 @@ export interface OptionSpec<T> {
   readonly variable?: string;
   /** In force when neither the option nor its variable is given; none when it has none. */
   readonly default?: T;
-  /** What it is, in a few words for a help text that lists its variable. */
+  /** What it is, in a few words (60 characters at most) for a help text listing its variable. */
   readonly summary?: string;
 }
 

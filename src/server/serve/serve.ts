@@ -9,6 +9,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { resolvePort, resolveServiceLimits } from "../service-option-table.js";
 import { createAuthInterceptor } from "./auth.js";
 import {
   clientCertificateContext,
@@ -34,7 +35,7 @@ export interface ServeOptions {
   serviceNames: readonly string[];
   /** Host to listen on. Defaults to "127.0.0.1". */
   host?: string;
-  /** Port; 0 (the default) picks an ephemeral port. */
+  /** Port; 0 picks an ephemeral port. Defaults to 0. */
   port?: number;
   /**
    * When non-empty, every RPC except the health service needs `Authorization: Bearer <key>` or
@@ -125,15 +126,6 @@ const strictJson = {
   textDecoder: new TextDecoder("utf-8", { fatal: true }),
 };
 
-const defaultDrainTimeoutMs = 10_000;
-const defaultReadMaxBytes = 4 * 1024 * 1024;
-const defaultMaxConcurrentStreams = 100;
-const defaultMaxConnections = 4096;
-const defaultRequestTimeoutMs = 30_000;
-/** A connection that has not sent enough to be classified by then is most likely not HTTP at all. */
-const defaultHandshakeTimeoutMs = 10_000;
-/** About what gRPC servers allow an idle connection; clients' keepalive pings count as activity. */
-const defaultIdleTimeoutMs = 5 * 60_000;
 /** The most warning handlers get, through their context signal, before the drain bound cuts them. */
 const maxShutdownNoticeMs = 1_000;
 /** How often Health.Watch re-checks readiness. */
@@ -142,33 +134,17 @@ const healthPollIntervalMs = 1_000;
 /** Starts serving `options.routes` plus health checks; resolves once listening. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
-  const drainTimeoutMs = checkMs(
-    "drainTimeoutMs",
-    options.drainTimeoutMs,
-    defaultDrainTimeoutMs,
-    0,
-  );
-  const requestTimeoutMs = checkMs(
-    "requestTimeoutMs",
-    options.requestTimeoutMs,
-    defaultRequestTimeoutMs,
-  );
-  const handshakeTimeoutMs = checkMs(
-    "handshakeTimeoutMs",
-    options.handshakeTimeoutMs,
-    defaultHandshakeTimeoutMs,
-  );
-  const idleTimeoutMs = checkMs("idleTimeoutMs", options.idleTimeoutMs, defaultIdleTimeoutMs);
-  const maxConcurrentStreams = checkCount(
-    "maxConcurrentStreams",
-    options.maxConcurrentStreams,
-    defaultMaxConcurrentStreams,
-  );
-  const maxConnections = checkCount(
-    "maxConnections",
-    options.maxConnections,
-    defaultMaxConnections,
-  );
+  // Every option is checked before anything listens: a bad one is an InvalidOptionError.
+  const askedPort = resolvePort(options, "port", "serve");
+  const {
+    drainTimeoutMs,
+    requestTimeoutMs,
+    handshakeTimeoutMs,
+    idleTimeoutMs,
+    maxConcurrentStreams,
+    maxConnections,
+    readMaxBytes,
+  } = resolveServiceLimits(options, "serve");
 
   // Aborted when close() starts: readiness turns false and Watch streams end.
   const draining = new AbortController();
@@ -204,7 +180,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       grpc: true,
       grpcWeb: true,
       connect: true,
-      readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
+      readMaxBytes,
       jsonOptions: strictJson,
       interceptors,
       ...(mutualTls ? { contextValues: clientCertificateContext } : {}),
@@ -274,7 +250,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   await new Promise<void>((resolve, reject) => {
     listener.once("error", reject);
-    listener.listen(options.port ?? 0, host, () => {
+    listener.listen(askedPort, host, () => {
       listener.off("error", reject);
       resolve();
     });
@@ -320,24 +296,6 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
 
   return { url, port, close };
-}
-
-/** A time option in ms: `fallback` when absent, else a finite number of at least `min`. */
-function checkMs(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < min || value > 2_147_483_647) {
-    throw new RangeError(`${name} must be a number of ms from ${min} to 2147483647, got ${value}`);
-  }
-  return value;
-}
-
-/** A count option: `fallback` when absent, else a whole number of at least 1. */
-function checkCount(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a whole number, at least 1, got ${value}`);
-  }
-  return value;
 }
 
 /** Catches wiring mistakes at startup rather than as confusing health answers later. */

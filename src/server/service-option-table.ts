@@ -1,0 +1,129 @@
+import { duration, wholeNumber } from "../options/number-kinds.js";
+import {
+  type OptionEnvironment,
+  type OptionReader,
+  optionReader,
+} from "../options/option-reader.js";
+import { type OptionEntry, optionTable } from "../options/option-table.js";
+
+/** setTimeout's longest delay: a longer one fires at once. */
+const maxTimerMs = 2_147_483_647;
+/** The largest value of an HTTP/2 setting, and connect-node's largest readMaxBytes. */
+const maxUint32 = 4_294_967_295;
+
+/**
+ * The options of the services: the limits that serve() takes, that startServices() hands on to
+ * both services, and that `contextiq serve` reads from its CONTEXTIQ_* variables (times in
+ * seconds); and the ports of serve() and startServices(), which `contextiq serve` takes from the
+ * services' URLs. Every one is checked here, before anything listens or any store opens.
+ */
+export const serviceOptionTable = optionTable({
+  maxConcurrentStreams: {
+    kind: wholeNumber({ min: 1, max: maxUint32, of: "streams" }),
+    variable: "CONTEXTIQ_MAX_CONCURRENT_STREAMS",
+    default: 100,
+    summary: "HTTP/2 streams one connection may have open at once",
+  },
+  requestTimeoutMs: {
+    kind: duration({ min: 1, max: maxTimerMs }),
+    variable: "CONTEXTIQ_REQUEST_TIMEOUT",
+    default: 30_000,
+    summary: "seconds a client may take to send a whole request",
+  },
+  // A connection that has not sent enough to be classified by then is most likely not HTTP at all.
+  handshakeTimeoutMs: {
+    kind: duration({ min: 1, max: maxTimerMs }),
+    variable: "CONTEXTIQ_HANDSHAKE_TIMEOUT",
+    default: 10_000,
+    summary: "seconds a new connection may take to start TLS or HTTP",
+  },
+  // About what gRPC servers allow an idle connection; clients' keepalive pings count as activity.
+  idleTimeoutMs: {
+    kind: duration({ min: 1, max: maxTimerMs }),
+    variable: "CONTEXTIQ_IDLE_TIMEOUT",
+    default: 300_000,
+    summary: "seconds a connection may stay silent before it is closed",
+  },
+  drainTimeoutMs: {
+    kind: duration({ min: 0, max: maxTimerMs }),
+    variable: "CONTEXTIQ_DRAIN_TIMEOUT",
+    default: 10_000,
+    summary: "seconds a stop (Ctrl-C, SIGTERM) lets calls in flight finish",
+  },
+  maxConnections: {
+    kind: wholeNumber({ min: 1, max: 2_147_483_647, of: "connections" }),
+    variable: "CONTEXTIQ_MAX_CONNECTIONS",
+    default: 4096,
+    summary: "connections each service keeps at once; more are closed",
+  },
+  readMaxBytes: {
+    kind: wholeNumber({ min: 1, max: maxUint32, of: "bytes" }),
+    variable: "CONTEXTIQ_READ_MAX_BYTES",
+    default: 4 * 1024 * 1024,
+    summary: "bytes of the largest request message accepted",
+  },
+  port: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
+  sessionsPort: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
+  memoryPort: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
+});
+
+/** The service option table's entries, in order. */
+export const serviceOptionEntries: readonly OptionEntry<unknown>[] =
+  Object.values(serviceOptionTable);
+
+/** Every limit of a service, in force. */
+export interface ServiceLimits {
+  readonly maxConcurrentStreams: number;
+  readonly requestTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly readMaxBytes: number;
+}
+
+/** The entries of the limits: the options with a variable for `contextiq serve`. */
+export const serviceLimitEntries = serviceOptionEntries.filter(
+  (entry) => entry.variable !== undefined,
+);
+
+/**
+ * The limits given to `of` ("serve", "startServices"), each checked; defaults for the rest. A bad
+ * one throws an InvalidOptionError naming it.
+ */
+export function resolveServiceLimits(
+  options: { readonly [Name in keyof ServiceLimits]?: number | undefined },
+  of: string,
+): ServiceLimits {
+  return limitsFrom(optionReader(options, undefined, of));
+}
+
+/**
+ * The limits from their CONTEXTIQ_* variables, each checked; defaults for the rest. A bad one
+ * throws an InvalidOptionError naming the variable.
+ */
+export function readServiceLimits(values: OptionEnvironment["values"]): ServiceLimits {
+  return limitsFrom(optionReader({}, { values }));
+}
+
+/** The port option `name` given to `of`, checked: 0, the default, picks an ephemeral port. */
+export function resolvePort(
+  options: object,
+  name: "port" | "sessionsPort" | "memoryPort",
+  of: string,
+): number {
+  return optionReader(options, undefined, of).read(serviceOptionTable[name]);
+}
+
+function limitsFrom({ read }: OptionReader): ServiceLimits {
+  const table = serviceOptionTable;
+  return {
+    maxConcurrentStreams: read(table.maxConcurrentStreams),
+    requestTimeoutMs: read(table.requestTimeoutMs),
+    handshakeTimeoutMs: read(table.handshakeTimeoutMs),
+    idleTimeoutMs: read(table.idleTimeoutMs),
+    drainTimeoutMs: read(table.drainTimeoutMs),
+    maxConnections: read(table.maxConnections),
+    readMaxBytes: read(table.readMaxBytes),
+  };
+}
