@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
-import { pemProblem, quotePath } from "../util/pem.js";
+import { InvalidOptionError, type OptionSource } from "../errors/invalid-option-error.js";
+import { pem } from "../options/pem-kind.js";
 import type { ServeTlsOptions } from "./serve/tls.js";
+import { readServiceLimits, type ServiceLimits } from "./service-option-table.js";
 import { databaseUrlProblem, schemaNameProblem } from "./store/postgres/database-settings.js";
 
 /** Where the services listen and keep their data, read from the environment. */
@@ -13,6 +14,8 @@ export interface ServeEnvironment {
   readonly apiKeys: string[];
   /** HTTPS, when `CONTEXTIQ_TLS_CERT_FILE` and `CONTEXTIQ_TLS_KEY_FILE` are set. */
   readonly tls?: ServeTlsOptions;
+  /** The services' limits, from `CONTEXTIQ_MAX_CONNECTIONS` and the others of the option table. */
+  readonly limits: ServiceLimits;
 }
 
 /**
@@ -20,7 +23,8 @@ export interface ServeEnvironment {
  * `CONTEXTIQ_DATA_DIR` (default `.contextiq`), `DATABASE_URL` (PostgreSQL instead of SQLite) with
  * `CONTEXTIQ_DATABASE_SCHEMA` (default `contextiq`), `CONTEXTIQ_API_KEYS` (comma-separated), and
  * for HTTPS `CONTEXTIQ_TLS_CERT_FILE`, `CONTEXTIQ_TLS_KEY_FILE` and, for mutual TLS,
- * `CONTEXTIQ_TLS_CLIENT_CA_FILE`. A malformed value throws an error that names the variable.
+ * `CONTEXTIQ_TLS_CLIENT_CA_FILE`, and the services' limits (`CONTEXTIQ_MAX_CONNECTIONS`, ...: see
+ * serviceOptionTable). A malformed value throws an InvalidOptionError that names the variable.
  */
 export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): ServeEnvironment {
   const tls = readTls(env);
@@ -28,9 +32,16 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
   const databaseUrl = env["DATABASE_URL"] || undefined;
   const schema = env["CONTEXTIQ_DATABASE_SCHEMA"] || undefined;
   const urlProblem = databaseUrl === undefined ? undefined : databaseUrlProblem(databaseUrl);
-  if (urlProblem !== undefined) throw new Error(`DATABASE_URL ${urlProblem}`);
+  if (urlProblem !== undefined) {
+    throw new InvalidOptionError(variable("DATABASE_URL"), `DATABASE_URL ${urlProblem}`);
+  }
   const schemaProblem = schema === undefined ? undefined : schemaNameProblem(schema);
-  if (schemaProblem !== undefined) throw new Error(`CONTEXTIQ_DATABASE_SCHEMA: ${schemaProblem}`);
+  if (schemaProblem !== undefined) {
+    throw new InvalidOptionError(
+      variable("CONTEXTIQ_DATABASE_SCHEMA"),
+      `CONTEXTIQ_DATABASE_SCHEMA: ${schemaProblem}`,
+    );
+  }
   return {
     sessions: listenAddress(env, "SESSIONS_SERVICE_URL", `${scheme}://localhost:8001`),
     memory: listenAddress(env, "MEMORY_SERVICE_URL", `${scheme}://localhost:8002`),
@@ -43,7 +54,12 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
       .map((key) => key.trim())
       .filter((key) => key !== ""),
     ...(tls ? { tls } : {}),
+    limits: readServiceLimits(env),
   };
+}
+
+function variable(name: string): OptionSource {
+  return { option: name, fromEnvironment: true };
 }
 
 function readTls(env: NodeJS.ProcessEnv): ServeTlsOptions | undefined {
@@ -52,14 +68,18 @@ function readTls(env: NodeJS.ProcessEnv): ServeTlsOptions | undefined {
   const clientCaFile = env["CONTEXTIQ_TLS_CLIENT_CA_FILE"] || undefined;
   if (certFile === undefined && keyFile === undefined) {
     if (clientCaFile !== undefined) {
-      throw new Error(
+      throw new InvalidOptionError(
+        variable("CONTEXTIQ_TLS_CLIENT_CA_FILE"),
         "CONTEXTIQ_TLS_CLIENT_CA_FILE needs TLS: set CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE too",
       );
     }
     return undefined;
   }
   if (certFile === undefined || keyFile === undefined) {
-    throw new Error("TLS needs both CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE");
+    throw new InvalidOptionError(
+      variable(certFile === undefined ? "CONTEXTIQ_TLS_KEY_FILE" : "CONTEXTIQ_TLS_CERT_FILE"),
+      "TLS needs both CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE",
+    );
   }
   const cert = pemFile(env, "CONTEXTIQ_TLS_CERT_FILE", "CERTIFICATE");
   const key = pemFile(env, "CONTEXTIQ_TLS_KEY_FILE", "PRIVATE KEY");
@@ -72,19 +92,7 @@ function readTls(env: NodeJS.ProcessEnv): ServeTlsOptions | undefined {
 
 /** The PEM file that variable `name` names; an unreadable or non-PEM file names the variable. */
 function pemFile(env: NodeJS.ProcessEnv, name: string, label: string): Buffer {
-  const path = env[name] as string;
-  let text: Buffer;
-  try {
-    text = readFileSync(path);
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error);
-    throw new Error(`${name}: cannot read ${quotePath(path)} (${code})`);
-  }
-  const problem = pemProblem(text, label);
-  if (problem !== undefined) {
-    throw new Error(`${name}: ${quotePath(path)} ${problem.replace(/ \(the.*\)$/, "")}`);
-  }
-  return text;
+  return pem(label).fromEnv(env[name] as string, variable(name)) as Buffer;
 }
 
 function listenAddress(env: NodeJS.ProcessEnv, name: string, fallback: string) {
@@ -94,10 +102,14 @@ function listenAddress(env: NodeJS.ProcessEnv, name: string, fallback: string) {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`${name}=${JSON.stringify(value)} is not a URL; expected e.g. ${fallback}`);
+    throw new InvalidOptionError(
+      variable(name),
+      `${name}=${JSON.stringify(value)} is not a URL; expected e.g. ${fallback}`,
+    );
   }
   if (url.protocol !== scheme) {
-    throw new Error(
+    throw new InvalidOptionError(
+      variable(name),
       scheme === "https:"
         ? `${name}=${JSON.stringify(value)}: TLS is on (CONTEXTIQ_TLS_CERT_FILE), so the URL must be https://`
         : `${name}=${JSON.stringify(value)}: ${url.protocol === "https:" ? "https:// needs CONTEXTIQ_TLS_CERT_FILE and CONTEXTIQ_TLS_KEY_FILE" : "the services serve http:// (or https:// with TLS)"}`,

@@ -1,10 +1,12 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { MemoryService } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { InvalidOptionError } from "../errors/invalid-option-error.js";
 import { propagateInboundDeadline } from "../policy/deadline-context.js";
 import { logUnexpectedErrors } from "./log-unexpected-errors.js";
 import { createMemoryService } from "./memory/memory-service.js";
 import { type RunningServer, type ServeTlsOptions, serve } from "./serve/index.js";
+import { resolvePort, resolveServiceLimits } from "./service-option-table.js";
 import { createSessionsService } from "./sessions/sessions-service.js";
 import { openStores } from "./store/open-stores.js";
 import type { PostgresOptions } from "./store/postgres/connection.js";
@@ -38,8 +40,44 @@ export interface StartServicesOptions {
    * certificates must chain to (mutual TLS). Defaults to none: cleartext.
    */
   tls?: ServeTlsOptions;
-  /** How long `close()` lets in-flight calls finish. Defaults to 10 seconds. */
+  /**
+   * How long `close()` lets in-flight calls finish, in ms (`CONTEXTIQ_DRAIN_TIMEOUT`, in seconds,
+   * for `contextiq serve`). Defaults to 10 seconds.
+   */
   drainTimeoutMs?: number;
+  /**
+   * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS;
+   * `CONTEXTIQ_MAX_CONCURRENT_STREAMS` for `contextiq serve`). Defaults to 100.
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * How long a client may take to send a whole request, headers and body, in ms; a slower one is
+   * cut (`CONTEXTIQ_REQUEST_TIMEOUT`, in seconds, for `contextiq serve`). Defaults to 30 seconds.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long a new connection may take to finish its TLS handshake, or in cleartext to show which
+   * HTTP version it speaks, in ms (`CONTEXTIQ_HANDSHAKE_TIMEOUT`, in seconds, for `contextiq
+   * serve`). Defaults to 10 seconds.
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * How long a connection may send nothing before it is closed, in ms; announced to HTTP/1.1
+   * clients in `Keep-Alive: timeout=` (`CONTEXTIQ_IDLE_TIMEOUT`, in seconds, for `contextiq serve`).
+   * Defaults to 5 minutes.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Connections each service keeps open at once; more are closed as soon as they are accepted
+   * (`CONTEXTIQ_MAX_CONNECTIONS` for `contextiq serve`). Not the database's pool, which is
+   * `database.maxConnections`. Defaults to 4096.
+   */
+  maxConnections?: number;
+  /**
+   * Largest request message accepted, in bytes; a larger one is RESOURCE_EXHAUSTED
+   * (`CONTEXTIQ_READ_MAX_BYTES` for `contextiq serve`). Defaults to 4 MiB.
+   */
+  readMaxBytes?: number;
   /** The services' clock, in ms since the epoch, for tests of expiry. Defaults to Date.now. */
   now?: () => number;
 }
@@ -65,12 +103,21 @@ export interface RunningServices extends AsyncDisposable {
  * await using services = await startServices();
  * const sessions = new SessionsServiceClient({ baseUrl: services.sessionsUrl });
  * ```
+ *
+ * A bad option throws an InvalidOptionError naming it before any store opens or port listens.
  */
 export async function startServices(options: StartServicesOptions = {}): Promise<RunningServices> {
   const { dataDir, database, now } = options;
+  // Every option is checked before a store opens: a bad one leaves nothing behind.
   if (dataDir !== undefined && database !== undefined) {
-    throw new Error("startServices: give dataDir (SQLite) or database (PostgreSQL), not both");
+    throw new InvalidOptionError(
+      { option: "database", fromEnvironment: false, of: "startServices" },
+      "startServices: give dataDir (SQLite) or database (PostgreSQL), not both",
+    );
   }
+  const limits = resolveServiceLimits(options, "startServices");
+  const sessionsPort = resolvePort(options, "sessionsPort", "startServices");
+  const memoryPort = resolvePort(options, "memoryPort", "startServices");
   const stores = await openStores(database ? { postgres: database } : { dataDir });
   const { sessions: sessionsStore, memory: memoryStore } = stores;
   const clock = now ? { now } : {};
@@ -86,12 +133,12 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       // Handlers run under their call's deadline, which any client they call inherits.
       interceptors: [logUnexpectedErrors(), propagateInboundDeadline()],
-      ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
+      ...limits,
     };
     servers.push(
       await serve({
         ...common,
-        port: options.sessionsPort ?? 0,
+        port: sessionsPort,
         serviceNames: [SessionsService.typeName],
         ready: () => sessionsStore.ready(),
         routes: (router: ConnectRouter) => {
@@ -105,7 +152,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
     servers.push(
       await serve({
         ...common,
-        port: options.memoryPort ?? 0,
+        port: memoryPort,
         serviceNames: [MemoryService.typeName],
         ready: () => memoryStore.ready(),
         routes: (router: ConnectRouter) => {
