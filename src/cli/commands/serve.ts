@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
+import { isInvalidOptionError } from "../../errors/invalid-option-error.js";
 import { readServeEnvironment, type ServeEnvironment } from "../../server/environment.js";
+import { serviceLimitEntries } from "../../server/service-option-table.js";
 import type { CliIo } from "../io.js";
 import { UsageError } from "../usage-error.js";
 
@@ -26,6 +28,7 @@ Environment:
                         ALPN); the URLs above are then https:// (default: cleartext)
   CONTEXTIQ_TLS_CLIENT_CA_FILE
                         PEM CA certificates: require client certificates they issued (mTLS)
+${limitsHelp()}
 
 Examples:
   $ contextiq serve
@@ -37,13 +40,25 @@ Examples:
     });
 }
 
+/** The limits' variables, from the option table: each on its line, then what it is. */
+function limitsHelp(): string {
+  return serviceLimitEntries
+    .map((entry) => {
+      const fallback =
+        entry.default === undefined ? undefined : entry.kind.toEnvText?.(entry.default);
+      const said = fallback === undefined ? "" : ` (default ${fallback})`;
+      return `  ${entry.variable}\n${" ".repeat(24)}${entry.summary}${said}`;
+    })
+    .join("\n");
+}
+
 // A malformed variable is the caller's to fix, like a bad option: exit 2, naming the variable.
 function environment(io: CliIo): ServeEnvironment {
   let env: ServeEnvironment;
   try {
     env = readServeEnvironment(io.env);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageError(error);
   }
   if (env.memory.host !== env.sessions.host) {
     throw new UsageError(
@@ -63,7 +78,9 @@ async function serve(io: CliIo, env: ServeEnvironment): Promise<void> {
     memoryPort: env.memory.port,
     apiKeys: env.apiKeys,
     ...(env.tls ? { tls: env.tls } : {}),
+    ...env.limits,
   }).catch((error: unknown) => {
+    if (isInvalidOptionError(error)) throw usageError(error);
     const { code, message } = error as { code?: string; message?: string };
     throw new Error(
       code === "EADDRINUSE"
@@ -95,6 +112,15 @@ async function serve(io: CliIo, env: ServeEnvironment): Promise<void> {
   } finally {
     process.off("SIGINT", again).off("SIGTERM", again);
   }
+}
+
+/**
+ * The usage error (exit 2) for a bad setting, in its own words: an InvalidOptionError's without the
+ * "[invalid_argument]" that ConnectError puts in front of its message.
+ */
+function usageError(error: unknown): UsageError {
+  if (isInvalidOptionError(error)) return new UsageError(error.rawMessage);
+  return new UsageError((error as Error).message);
 }
 
 function firstSignal(): Promise<NodeJS.Signals> {
