@@ -1,13 +1,14 @@
 // `contextiq serve` as a user runs it: it prints where the services listen, serves calls, and
 // shuts down cleanly on SIGTERM.
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect, type Settings } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessionsServiceClient } from "../../src/client/sessions-client.js";
 import { createTestPki } from "../support/certificates.js";
-import { cliEnv } from "./run-cli.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const dataDirs: string[] = [];
@@ -20,6 +21,22 @@ async function folder(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   dataDirs.push(dir);
   return dir;
+}
+
+/**
+ * The environment of `contextiq serve`: `variables`, and of this process's only what Node needs to
+ * run. Nothing else of whoever runs the tests reaches it: their DATABASE_URL, CONTEXTIQ_* or
+ * *_SERVICE_* settings would change where it listens, what it stores and whom it lets in.
+ */
+function serveEnv(variables: Record<string, string>): NodeJS.ProcessEnv {
+  const kept = ["PATH", "HOME", "TMPDIR", "TEMP", "TMP", "SystemRoot"].filter(
+    (name) => process.env[name] !== undefined,
+  );
+  return {
+    ...Object.fromEntries(kept.map((name) => [name, process.env[name]])),
+    NO_COLOR: "1",
+    ...variables,
+  };
 }
 
 /**
@@ -58,16 +75,26 @@ describe("contextiq serve", { timeout: 30_000 }, () => {
   it("serves both services until SIGTERM", async () => {
     const dataDir = await folder("contextiq-cli-");
     // Port 0: each service gets an ephemeral port, which the banner reports.
-    const env = cliEnv({ sessionsUrl: "http://127.0.0.1:0", memoryUrl: "http://127.0.0.1:0" });
-    const { code, stdout } = await serving(
-      { ...env, CONTEXTIQ_DATA_DIR: dataDir },
-      async (sessionsUrl, banner) => {
-        expect(banner).toContain(`data: ${dataDir} (SQLite)`);
-        expect(sessionsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-        await using client = new SessionsServiceClient({ baseUrl: sessionsUrl });
-        expect((await client.createSession({ title: "served" })).title).toBe("served");
-      },
-    );
+    const env = serveEnv({
+      SESSIONS_SERVICE_URL: "http://127.0.0.1:0",
+      MEMORY_SERVICE_URL: "http://127.0.0.1:0",
+      CONTEXTIQ_DATA_DIR: dataDir,
+      CONTEXTIQ_MAX_CONCURRENT_STREAMS: "7",
+    });
+    const { code, stdout } = await serving(env, async (sessionsUrl, banner) => {
+      expect(banner).toContain(`data: ${dataDir} (SQLite)`);
+      expect(sessionsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await using client = new SessionsServiceClient({ baseUrl: sessionsUrl, env: {} });
+      expect((await client.createSession({ title: "served" })).title).toBe("served");
+      // A limit from its variable reaches the services.
+      const session = connect(sessionsUrl);
+      try {
+        const [settings] = (await once(session, "remoteSettings")) as [Settings];
+        expect(settings.maxConcurrentStreams).toBe(7);
+      } finally {
+        session.destroy();
+      }
+    });
     expect(code).toBe(0);
     expect(stdout).toContain("SIGTERM: draining in-flight calls, then closing the stores");
   });
@@ -79,15 +106,15 @@ describe("contextiq serve", { timeout: 30_000 }, () => {
       await writeFile(join(dir, name), pem);
       return join(dir, name);
     };
-    const env = cliEnv({ sessionsUrl: "https://127.0.0.1:0", memoryUrl: "https://127.0.0.1:0" });
     const { code } = await serving(
-      {
-        ...env,
+      serveEnv({
+        SESSIONS_SERVICE_URL: "https://127.0.0.1:0",
+        MEMORY_SERVICE_URL: "https://127.0.0.1:0",
         CONTEXTIQ_DATA_DIR: dir,
         CONTEXTIQ_TLS_CERT_FILE: await file("server.pem", pki.server.cert),
         CONTEXTIQ_TLS_KEY_FILE: await file("server-key.pem", pki.server.key),
         CONTEXTIQ_TLS_CLIENT_CA_FILE: await file("ca.pem", pki.ca.cert),
-      },
+      }),
       async (sessionsUrl, banner) => {
         expect(banner).toContain("HTTP/1.1 and HTTP/2, over TLS, client certificates required");
         expect(sessionsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
