@@ -26,9 +26,15 @@ export type {
 } from "./client/memory-client.js";
 export { MemoryServiceClient } from "./client/memory-client.js";
 export { requestIdOf } from "./client/request-id.js";
+export type { ServiceClient } from "./client/service-client.js";
 export type { EventFilter, NewEvent, NewSession, SessionFilter } from "./client/sessions-client.js";
 export { SessionsServiceClient } from "./client/sessions-client.js";
 export * from "./contract/index.js";
+export {
+  InvalidOptionError,
+  isInvalidOptionError,
+  type OptionSource,
+} from "./errors/invalid-option-error.js";
 export type { UnavailableReason } from "./errors/service-unavailable-error.js";
 export {
   isServiceUnavailableError,

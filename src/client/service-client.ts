@@ -6,6 +6,7 @@ import {
   ConnectError,
   createClient,
 } from "@connectrpc/connect";
+import { InvalidOptionError } from "../errors/invalid-option-error.js";
 import { currentDeadline } from "../policy/deadline-context.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
 import { createServiceTransport } from "./create-transport.js";
@@ -14,13 +15,17 @@ import { type ResolvedOptions, resolveOptions, type ServiceDefaults } from "./re
 /**
  * What both facades share: options resolved once, the generated Connect client on a pooled
  * transport, and a lifecycle. `close()` lets calls in flight finish, then gives the connection
- * back; a call after it fails with a clear error.
- *
- * @internal
+ * back; a call after it fails with a clear error. Its members other than `close()` are internal
+ * (left out of the published declarations), so that it is a type to accept either client by.
  */
 export abstract class ServiceClient<Service extends DescService> implements AsyncDisposable {
-  /** The options in force, after env and defaults. */
+  /**
+   * The options in force, after env and defaults: read by this package's tests, not published.
+   *
+   * @internal
+   */
   readonly options: ResolvedOptions;
+  /** The generated Connect client. @internal */
   protected readonly rpc: Client<Service>;
   private readonly release: () => void;
   /** Calls in flight, and who waits for them to be done. */
@@ -28,6 +33,7 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
+  /** @internal */
   protected constructor(service: Service, defaults: ServiceDefaults, options: ClientOptions) {
     this.options = resolveOptions(options, defaults);
     const { transport, release } = createServiceTransport(this.options, options);
@@ -35,7 +41,7 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
     this.release = release;
   }
 
-  /** Runs one facade call, unless the client is closed. */
+  /** Runs one facade call, unless the client is closed. @internal */
   protected async run<T>(call: () => Promise<T>): Promise<T> {
     if (this.closing) {
       throw new ConnectError(
@@ -55,6 +61,8 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   /**
    * Connect call options from the facade's. Under an inbound deadline (see `withDeadline`), the
    * call gets at most the time that remains of it, and is cancelled with it.
+   *
+   * @internal
    */
   protected connectOptions(options: CallOptions = {}): ConnectCallOptions {
     const { headers } = options;
@@ -86,6 +94,8 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
    * the time that remains. Passed down in the pages' options rather than by `withDeadline`: its
    * AsyncLocalStorage would switch on async hooks for the whole process from the first list on,
    * which costs every later call of the process several µs on Node 20.
+   *
+   * @internal
    */
   protected async allItems<T>(
     fetchPage: (pageToken: string, pageOptions: CallOptions) => Promise<Page<T>>,
@@ -161,9 +171,9 @@ export function required<T>(value: T | undefined, field: string): T {
 /** connect takes 0 or less for "no deadline at all": refuse it rather than drop the deadline. */
 function checkTimeoutMs(timeoutMs: number | undefined): void {
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 1)) {
-    throw new ConnectError(
+    throw new InvalidOptionError(
+      { option: "timeoutMs", fromEnvironment: false, of: "call" },
       `call option \`timeoutMs\` must be a number of ms, at least 1, got ${timeoutMs}`,
-      Code.InvalidArgument,
     );
   }
 }

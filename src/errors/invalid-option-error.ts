@@ -35,7 +35,7 @@ export class InvalidOptionError extends ConnectError {
   readonly fromEnvironment: boolean;
 
   /**
-   * @param message What is wrong, in words that name the source (see {@link describeSource});
+   * @param message What is wrong, in words that name the source ("option `timeoutMs`", a variable);
    *   one that does not gets the source put in front, so that no message can leave it out.
    */
   constructor(source: OptionSource, message: string) {

@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveOptions } from "../../src/client/resolve-options.js";
-import { ConnectError, MemoryServiceClient, SessionsServiceClient } from "../../src/index.js";
+import {
+  ConnectError,
+  InvalidOptionError,
+  MemoryServiceClient,
+  SessionsServiceClient,
+} from "../../src/index.js";
 import { createTestPki } from "../support/certificates.js";
 
 const sessions = { envPrefix: "SESSIONS_SERVICE", baseUrl: "http://localhost:8001" };
@@ -242,4 +247,20 @@ describe("TLS options", () => {
       "SESSIONS_SERVICE_CERT_FILE: cannot read (a value holding PEM text, not a file path) (ENOENT)",
     );
   });
+});
+
+describe("call options", () => {
+  it.each([0, -1, Number.NaN])(
+    "refuse timeoutMs %s naming the call option, before sending",
+    async (timeoutMs) => {
+      // Nothing listens on port 1: a call that was sent would fail UNAVAILABLE instead.
+      await using client = new SessionsServiceClient({ baseUrl: "http://127.0.0.1:1", env: {} });
+      const error = await client.getSession("s", { timeoutMs }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error).toMatchObject({ option: "timeoutMs", fromEnvironment: false });
+      expect((error as InvalidOptionError).rawMessage).toBe(
+        `call option \`timeoutMs\` must be a number of ms, at least 1, got ${timeoutMs}`,
+      );
+    },
+  );
 });

@@ -100,7 +100,7 @@ describe("API keys", async () => {
 });
 
 describe("the client entry point", () => {
-  it("loads neither server code nor the SQLite native module", async () => {
+  it("loads the SQLite native module only when a SQLite store opens", async () => {
     const probe = `
       const { createRequire } = await import("node:module");
       const loaded = () => ({
@@ -109,17 +109,23 @@ describe("the client entry point", () => {
       });
       await import("./src/index.ts");
       console.log(JSON.stringify(loaded()));
-      await import("./src/server/index.ts");
+      const { startServices } = await import("./src/server/index.ts");
       console.log(JSON.stringify(loaded()));
+      const services = await startServices();
+      console.log(JSON.stringify(loaded()));
+      await services.close();
     `;
     const { stdout } = await run(
       process.execPath,
       ["--import", "tsx", "--input-type=module", "-e", probe],
       { cwd: join(import.meta.dirname, "../..") },
     );
-    const [client = "", server = ""] = stdout.trim().split("\n");
+    const [client = "", server = "", started = ""] = stdout.trim().split("\n");
     expect(JSON.parse(client)).toEqual({ cjs: 0, native: 0 });
-    // The probe does see the module once the server entry point is imported.
-    expect(JSON.parse(server).cjs).toBeGreaterThan(0);
+    // Importing the server entry point does not either: a PostgreSQL-only install lacks it.
+    expect(JSON.parse(server)).toEqual({ cjs: 0, native: 0 });
+    // The probe does see the module once a SQLite store is open.
+    expect(JSON.parse(started).cjs).toBeGreaterThan(0);
+    expect(JSON.parse(started).native).toBeGreaterThan(0);
   });
 });
