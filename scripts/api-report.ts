@@ -60,7 +60,10 @@ try {
           extractorMessageReporting: {
             default: { logLevel: ExtractorLogLevel.None, addToApiReportFile: true },
             // Release tags (@public, @beta) are not used here: every export is public.
-            "ae-missing-release-tag": { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
+            "ae-missing-release-tag": {
+              logLevel: ExtractorLogLevel.None,
+              addToApiReportFile: false,
+            },
             // Listed with file and line, so any edit of a declaration file would move them.
             "ae-undocumented": { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
           },
@@ -93,7 +96,10 @@ if (problems.length > 0) {
 
 /** API Extractor's own progress lines; warnings and errors still print. */
 function quiet(message: { logLevel: ExtractorLogLevel; handled: boolean }): void {
-  if (message.logLevel === ExtractorLogLevel.Info || message.logLevel === ExtractorLogLevel.Verbose) {
+  if (
+    message.logLevel === ExtractorLogLevel.Info ||
+    message.logLevel === ExtractorLogLevel.Verbose
+  ) {
     message.handled = true;
   }
 }
