@@ -358,3 +358,28 @@ for (const page of alsoChecked) {
     });
   });
 }
+
+// Comments are read too: the code's own files may not cite what a reader cannot open either.
+describe("the code's comments", () => {
+  const folders = ["src", "test", "bench", "scripts", "proto", ".ci"];
+  const skipped = [join("test", ".readme"), join("bench", "results"), join("test", "docs.test.ts")];
+
+  it("cite no DESIGN.md, ../shared/ or internal issue numbers", async () => {
+    const cited: string[] = [];
+    for (const folder of folders) {
+      for (const entry of await readdir(join(root, folder), { recursive: true })) {
+        const path = join(folder, entry);
+        if (skipped.some((skip) => path.startsWith(skip))) continue;
+        if (!/\.(ts|mjs|proto|md)$|^\.ci\/[a-z-]+$/.test(path)) continue;
+        const text = await readFile(join(root, path), "utf8").catch(() => "");
+        text.split("\n").forEach((line, i) => {
+          const withoutLinks = line.replace(/https?:\/\/\S+/g, "");
+          if (/DESIGN\.md|\.\.\/shared\/|\bissues? #?\d+\b/i.test(withoutLinks)) {
+            cited.push(`${path}:${i + 1}: ${line.trim()}`);
+          }
+        });
+      }
+    }
+    expect(cited).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The client benchmark harness (issue 7): every client variant against every server, each in its
+ * The client benchmark harness: every client variant against every server, each in its
  * own process, closed loop, interleaved over rounds; writes latest.{json,md,svg} and prints the
  * markdown. See bench/README.md.
  *

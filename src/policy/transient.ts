@@ -73,7 +73,7 @@ export function isSafeToRepeat(method: DescMethod, message: unknown): boolean {
 }
 
 /**
- * Whether a failed attempt may be retried (DESIGN.md §3): a refused connection and UNAVAILABLE
+ * Whether a failed attempt may be retried (docs/reliability.md): a refused connection and UNAVAILABLE
  * always; a connection reset in flight only when the call is safe to repeat; RESOURCE_EXHAUSTED
  * only when the server pushed back with a delay; nothing else (INVALID_ARGUMENT, NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION, auth errors, and the caller's own cancel or deadline).

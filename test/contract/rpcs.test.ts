@@ -22,7 +22,7 @@ const services = new Map<string, DescService>(
   allServices.filter((s) => s.typeName.startsWith("contextiq.")).map((s) => [s.typeName, s]),
 );
 
-// DESIGN.md §2: the RPCs each service has at least.
+// The RPCs each service has at least: those of the services the contract replaces.
 const listed: Record<string, string[]> = {
   "contextiq.sessions.v1.SessionsService": [
     "CreateSession",

@@ -65,7 +65,7 @@ export interface TargetSide {
 
 /** The comparison a target makes, and how it went. */
 export interface TargetResult {
-  /** The target's letter in issue 7: a, b, c or d. */
+  /** The target's letter in bench/README.md: a, b, c or d. */
   readonly id: string;
   readonly title: string;
   readonly server: ServerName;

@@ -1,5 +1,5 @@
 /**
- * The performance targets of issue 7 (DESIGN.md §5), computed from one run: each is a ratio of two
+ * The performance targets (bench/README.md, "Targets"), computed from one run: each is a ratio of two
  * variants' medians in the same cell (server, call, concurrency), so that machine drift between
  * runs does not enter it.
  */
