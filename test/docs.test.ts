@@ -9,7 +9,9 @@ import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { clientOptionEntries } from "../src/client/client-option-table.js";
 import { type RunningServices, startServices } from "../src/server/index.js";
+import { serviceLimitEntries } from "../src/server/service-option-table.js";
 
 const root = join(import.meta.dirname, "..");
 const scratch = join(root, "test", ".readme");
@@ -381,5 +383,37 @@ describe("the code's comments", () => {
       }
     }
     expect(cited).toEqual([]);
+  });
+});
+
+// The option tables are what the code reads; the pages that list the options must list them all.
+describe("the pages that list options", () => {
+  it("the README's configuration names every client option and variable of the table", async () => {
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    const configuration = readme.slice(
+      readme.indexOf("## Configuration"),
+      readme.indexOf("## Errors"),
+    );
+    const missing = clientOptionEntries.flatMap((entry) => {
+      const option = entry.path.split(".")[0] ?? entry.path;
+      return [
+        ...(configuration.includes(`\`${option}\``) ? [] : [`option ${option}`]),
+        ...(entry.variable === undefined || configuration.includes(`*_${entry.variable}`)
+          ? []
+          : [`variable *_${entry.variable}`]),
+      ];
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it("docs/services.md names every limit of the services' table, with its variable", async () => {
+    const services = await readFile(join(root, "docs", "services.md"), "utf8");
+    const missing = serviceLimitEntries.flatMap((entry) => [
+      ...(services.includes(`\`${entry.path}\``) ? [] : [`option ${entry.path}`]),
+      ...(entry.variable === undefined || services.includes(`\`${entry.variable}\``)
+        ? []
+        : [`variable ${entry.variable}`]),
+    ]);
+    expect(missing).toEqual([]);
   });
 });
