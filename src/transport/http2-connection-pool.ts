@@ -45,6 +45,8 @@ interface Connection extends PooledConnection {
   usable: boolean;
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, once known. */
   serverMaxStreams: number;
+  /** Request bytes of closed streams that were never sent: see noteUnsent(). */
+  unsentBytes: number;
   lastActivity: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -62,6 +64,8 @@ export class Http2ConnectionPool {
   private readonly pingIntervalMs: number;
   private readonly pingTimeoutMs: number;
   private readonly idleTimeoutMs: number;
+  /** Unsent request bytes past which a connection is retired: see noteUnsent(). */
+  private readonly maxUnsentBytes: number;
   private closed = false;
 
   constructor(
@@ -73,6 +77,8 @@ export class Http2ConnectionPool {
     this.pingIntervalMs = positive(options.pingIntervalMs, 30_000, "pingIntervalMs");
     this.pingTimeoutMs = positive(options.pingTimeoutMs, 15_000, "pingTimeoutMs");
     this.idleTimeoutMs = positive(options.idleTimeoutMs, 5 * 60_000, "idleTimeoutMs");
+    // Node's unit is the megabyte of 10^6 bytes; its default is 10.
+    this.maxUnsentBytes = ((options.connect?.maxSessionMemory ?? 10) * 1_000_000) / 2;
   }
 
   /** Connections open now, for tests and diagnostics. */
@@ -112,7 +118,24 @@ export class Http2ConnectionPool {
     if (--c.active === 0) {
       c.lastActivity = performance.now();
       if (!c.session.destroyed) c.session.unref();
+      // Retired for its memory (noteUnsent): closed once its last stream is done, not before, as
+      // nghttp2 would refuse streams whose HEADERS are still queued.
+      if (c.unsentBytes > this.maxUnsentBytes && !c.session.closed) c.session.close();
     }
+  }
+
+  /**
+   * A stream of `pooled` closed before `bytes` of its request were sent, as when the server
+   * answers before it reads the body. Node counts unsent request bytes against the session's
+   * memory limit (`maxSessionMemory`, 10 MB by default) and keeps counting those of a closed
+   * stream (Node 20): past the limit every stream of the session is reset with
+   * ENHANCE_YOUR_CALM. So a connection whose unsent bytes pass half the limit takes no new stream
+   * and closes once its streams are done.
+   */
+  noteUnsent(pooled: PooledConnection, bytes: number): void {
+    const c = pooled as Connection;
+    c.unsentBytes += bytes;
+    if (c.unsentBytes > this.maxUnsentBytes) this.retire(c);
   }
 
   /** Closes every connection once its streams are done; later calls fail. */
@@ -143,6 +166,7 @@ export class Http2ConnectionPool {
       settings: undefined,
       usable: true,
       serverMaxStreams: Number.POSITIVE_INFINITY,
+      unsentBytes: 0,
       lastActivity: performance.now(),
       timer: undefined,
     };

@@ -209,6 +209,7 @@ function sendUnary(
         return;
       }
 
+      const frame = encodeGrpcFrame(message);
       let settled = false;
       let headers: IncomingHttpHeaders | undefined;
       let trailers: IncomingHttpHeaders | undefined;
@@ -255,7 +256,14 @@ function sendUnary(
       stream.on("error", (error) => {
         streamError = error;
       });
+      // The server answered before it read the whole request (a status such as
+      // RESOURCE_EXHAUSTED past its read limit): the answer is complete, and the rest of the body
+      // would wait for flow-control window that never comes. Stop sending (RFC 9113 §8.1).
+      stream.on("end", () => {
+        if (!stream.writableFinished && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+      });
       stream.on("close", () => {
+        if (!stream.writableFinished) pool.noteUnsent(connection, frame.byteLength);
         pool.release(connection);
         if (settled) return;
         settled = true;
@@ -272,7 +280,7 @@ function sendUnary(
           reject(error);
         }
       });
-      stream.end(encodeGrpcFrame(message));
+      stream.end(frame);
     }
   });
 }
