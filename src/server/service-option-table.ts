@@ -62,6 +62,18 @@ export const serviceOptionTable = optionTable({
     default: 4 * 1024 * 1024,
     summary: "bytes of the largest request message accepted",
   },
+  // gRFC A9: a connection asked to go after this long (±10%, so that a fleet's clients do not all
+  // reconnect at once) lets clients behind an L4 balancer spread over replicas added since.
+  maxConnectionAgeMs: {
+    kind: duration({ min: 1, max: maxTimerMs }),
+    variable: "CONTEXTIQ_MAX_CONNECTION_AGE",
+    summary: "seconds before a connection is asked to go (±10%)",
+  },
+  maxConnectionAgeGraceMs: {
+    kind: duration({ min: 0, max: maxTimerMs }),
+    variable: "CONTEXTIQ_MAX_CONNECTION_AGE_GRACE",
+    summary: "seconds an aged connection's calls get before it is cut",
+  },
   port: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
   sessionsPort: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
   memoryPort: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
@@ -80,6 +92,10 @@ export interface ServiceLimits {
   readonly drainTimeoutMs: number;
   readonly maxConnections: number;
   readonly readMaxBytes: number;
+  /** Undefined: connections live as long as they are used. */
+  readonly maxConnectionAgeMs: number | undefined;
+  /** Undefined: an aged connection's calls take as long as they take. */
+  readonly maxConnectionAgeGraceMs: number | undefined;
 }
 
 /** The entries of the limits: the options with a variable for `contextiq serve`. */
@@ -125,5 +141,7 @@ function limitsFrom({ read }: OptionReader): ServiceLimits {
     drainTimeoutMs: read(table.drainTimeoutMs),
     maxConnections: read(table.maxConnections),
     readMaxBytes: read(table.readMaxBytes),
+    maxConnectionAgeMs: read(table.maxConnectionAgeMs),
+    maxConnectionAgeGraceMs: read(table.maxConnectionAgeGraceMs),
   };
 }

@@ -74,6 +74,17 @@ export interface StartServicesOptions {
    */
   maxConnections?: number;
   /**
+   * How long a connection lives before it is asked to go, in ms, give or take 10%, so that
+   * clients behind an L4 balancer spread over replicas added since (`CONTEXTIQ_MAX_CONNECTION_AGE`,
+   * in seconds, for `contextiq serve`). Defaults to none.
+   */
+  maxConnectionAgeMs?: number | undefined;
+  /**
+   * How long the calls of a connection asked to go may take before it is cut, in ms
+   * (`CONTEXTIQ_MAX_CONNECTION_AGE_GRACE`, in seconds, for `contextiq serve`). Defaults to none.
+   */
+  maxConnectionAgeGraceMs?: number | undefined;
+  /**
    * Largest request message accepted, in bytes; a larger one is RESOURCE_EXHAUSTED
    * (`CONTEXTIQ_READ_MAX_BYTES` for `contextiq serve`). Defaults to 4 MiB.
    */

@@ -23,9 +23,10 @@ describe("contextiq serve's limits", () => {
     const { code, stdout } = await serve({}, "--help");
     expect(code).toBe(ExitCode.ok);
     for (const entry of serviceLimitEntries) {
-      const fallback = entry.kind.toEnvText?.(entry.default);
+      const fallback =
+        entry.default === undefined ? ": none" : ` ${entry.kind.toEnvText?.(entry.default)}`;
       expect(stdout).toMatch(
-        new RegExp(`^  ${entry.variable}\\n {24}.*\\(default ${fallback}\\)$`, "m"),
+        new RegExp(`^  ${entry.variable}\\n {24}.*\\(default${fallback}\\)$`, "m"),
       );
     }
   });

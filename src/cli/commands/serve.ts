@@ -46,7 +46,7 @@ function limitsHelp(): string {
     .map((entry) => {
       const fallback =
         entry.default === undefined ? undefined : entry.kind.toEnvText?.(entry.default);
-      const said = fallback === undefined ? "" : ` (default ${fallback})`;
+      const said = fallback === undefined ? " (default: none)" : ` (default ${fallback})`;
       return `  ${entry.variable}\n${" ".repeat(24)}${entry.summary}${said}`;
     })
     .join("\n");

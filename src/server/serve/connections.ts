@@ -9,7 +9,16 @@ import type * as http2 from "node:http2";
 import type * as net from "node:net";
 import type * as tls from "node:tls";
 
-/** Tracks every accepted socket, what protocol it ended up speaking, and its in-flight requests. */
+/** How long connections live: see ServeOptions.maxConnectionAgeMs. */
+export interface ConnectionAgeLimits {
+  readonly maxConnectionAgeMs?: number | undefined;
+  readonly maxConnectionAgeGraceMs?: number | undefined;
+}
+
+/**
+ * Tracks every accepted socket, what protocol it ended up speaking, and its in-flight requests;
+ * drains them all at shutdown, and each one on its own once it is older than its maximum age.
+ */
 export class ConnectionTracker {
   /** Every accepted socket until it closes, whatever its protocol or state. */
   readonly #sockets = new Set<net.Socket>();
@@ -28,8 +37,12 @@ export class ConnectionTracker {
   readonly #tcpOf = new Map<net.Socket, net.Socket>();
   /** The other way round: the TLS socket on a tracked TCP socket, which holds what TLS buffers. */
   readonly #tlsOf = new Map<net.Socket, tls.TLSSocket>();
+  /** HTTP/1.1 sockets past their maximum age: they close after their response in flight. */
+  readonly #aged = new WeakSet<net.Socket>();
   #draining = false;
   #onEmpty: (() => void)[] = [];
+
+  constructor(private readonly ageLimits: ConnectionAgeLimits = {}) {}
 
   /** Records a newly accepted socket. */
   addSocket(socket: net.Socket): void {
@@ -76,21 +89,27 @@ export class ConnectionTracker {
 
   /** Records that a socket was handed to the HTTP/1.1 server. */
   addHttp1Socket(socket: net.Socket): void {
-    this.#http1.set(this.#tracked(socket), 0);
+    const tracked = this.#tracked(socket);
+    this.#http1.set(tracked, 0);
+    this.#atMaximumAge(tracked, () => {
+      this.#aged.add(tracked);
+      if (this.#http1.get(tracked) === 0) this.#closeIdleHttp1(tracked);
+    });
   }
 
   /** Records an HTTP/1.1 request for as long as its response is open. */
   addHttp1Request(request: http.IncomingMessage, response: http.ServerResponse): void {
     const socket = this.#tracked(request.socket);
     this.#http1.set(socket, (this.#http1.get(socket) ?? 0) + 1);
-    if (this.#draining && !response.headersSent) {
+    const leaving = () => this.#draining || this.#aged.has(socket);
+    if (leaving() && !response.headersSent) {
       // Node then closes the socket once this response is done instead of keeping it alive.
       response.setHeader("connection", "close");
     }
     response.once("close", () => {
       const inFlight = (this.#http1.get(socket) ?? 1) - 1;
       this.#http1.set(socket, inFlight);
-      if (this.#draining && inFlight === 0) {
+      if (leaving() && inFlight === 0) {
         // Headers went out saying keep-alive; end() still flushes what the response wrote (on
         // the TLS socket, if any, so that its close_notify goes out too).
         request.socket.end();
@@ -106,6 +125,15 @@ export class ConnectionTracker {
     }
     this.#sessions.add(session);
     session.once("close", () => this.#sessions.delete(session));
+    this.#atMaximumAge(session, () => {
+      // A GOAWAY: the client opens a new connection for its next call, and the streams in
+      // flight finish here, within the grace period if there is one.
+      session.close();
+      const grace = this.ageLimits.maxConnectionAgeGraceMs;
+      if (grace === undefined) return;
+      const cut = setTimeout(() => session.destroy(), grace).unref();
+      session.once("close", () => clearTimeout(cut));
+    });
   }
 
   /** Records that a socket was handed to the HTTP/2 server. */
@@ -128,17 +156,29 @@ export class ConnectionTracker {
         continue;
       }
       const inFlight = this.#http1.get(socket);
-      if (inFlight === undefined || inFlight === 0) {
-        // Idle: nothing to wait for. end() rather than destroy() if a response is still flushing
-        // (over TLS, the TLS socket holds it).
-        const outer = this.#tlsOf.get(socket) ?? socket;
-        if (outer.writableLength > 0) {
-          outer.end();
-        } else {
-          socket.destroy();
-        }
-      }
+      if (inFlight === undefined || inFlight === 0) this.#closeIdleHttp1(socket);
     }
+  }
+
+  /** Closes a socket without a request in flight. */
+  #closeIdleHttp1(socket: net.Socket): void {
+    // Nothing to wait for. end() rather than destroy() if a response is still flushing (over TLS,
+    // the TLS socket holds it).
+    const outer = this.#tlsOf.get(socket) ?? socket;
+    if (outer.writableLength > 0) {
+      outer.end();
+    } else {
+      socket.destroy();
+    }
+  }
+
+  /** Calls `expire` once the connection is older than its maximum age, give or take 10%. */
+  #atMaximumAge(connection: net.Socket | http2.ServerHttp2Session, expire: () => void): void {
+    const maxAgeMs = this.ageLimits.maxConnectionAgeMs;
+    if (maxAgeMs === undefined) return;
+    // Jitter, as gRFC A9 asks, so that connections opened together do not all go together.
+    const timer = setTimeout(expire, maxAgeMs * (0.9 + 0.2 * Math.random())).unref();
+    connection.once("close", () => clearTimeout(timer));
   }
 
   /** Cuts every remaining connection, for when draining took too long. */

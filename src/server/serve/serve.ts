@@ -97,6 +97,18 @@ export interface ServeOptions {
    * leave no room for good clients or the database. Defaults to 4096.
    */
   maxConnections?: number;
+  /**
+   * How long a connection lives before it is asked to go, in ms, give or take 10% (gRFC A9): an
+   * HTTP/2 one gets a GOAWAY and closes once its streams are done, an HTTP/1.1 one closes after
+   * its response in flight, or at once when idle. Clients reconnect, and behind an L4 balancer
+   * spread over replicas added since. Defaults to none.
+   */
+  maxConnectionAgeMs?: number | undefined;
+  /**
+   * How long the calls of a connection asked to go by `maxConnectionAgeMs` may take before it is
+   * cut, in ms. Defaults to none.
+   */
+  maxConnectionAgeGraceMs?: number | undefined;
 }
 
 /** A server that is listening. */
@@ -144,6 +156,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     maxConcurrentStreams,
     maxConnections,
     readMaxBytes,
+    maxConnectionAgeMs,
+    maxConnectionAgeGraceMs,
   } = resolveServiceLimits(options, "serve");
 
   // Aborted when close() starts: readiness turns false and Watch streams end.
@@ -192,7 +206,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     }),
   );
 
-  const tracker = new ConnectionTracker();
+  const tracker = new ConnectionTracker({ maxConnectionAgeMs, maxConnectionAgeGraceMs });
   const headersTimeoutMs = Math.min(handshakeTimeoutMs, requestTimeoutMs);
   const http1Server = http.createServer(
     {
