@@ -5,6 +5,7 @@ import {
   optionReader,
 } from "../options/option-reader.js";
 import { type OptionEntry, optionTable } from "../options/option-table.js";
+import type { ServiceLimitOptions } from "./serve/service-limit-options.js";
 
 /** setTimeout's longest delay: a longer one fires at once. */
 const maxTimerMs = 2_147_483_647;
@@ -107,10 +108,7 @@ export const serviceLimitEntries = serviceOptionEntries.filter(
  * The limits given to `of` ("serve", "startServices"), each checked; defaults for the rest. A bad
  * one throws an InvalidOptionError naming it.
  */
-export function resolveServiceLimits(
-  options: { readonly [Name in keyof ServiceLimits]?: number | undefined },
-  of: string,
-): ServiceLimits {
+export function resolveServiceLimits(options: ServiceLimitOptions, of: string): ServiceLimits {
   return limitsFrom(optionReader(options, undefined, of));
 }
 

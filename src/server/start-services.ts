@@ -6,13 +6,14 @@ import { propagateInboundDeadline } from "../policy/deadline-context.js";
 import { logUnexpectedErrors } from "./log-unexpected-errors.js";
 import { createMemoryService } from "./memory/memory-service.js";
 import { type RunningServer, type ServeTlsOptions, serve } from "./serve/index.js";
+import type { ServiceLimitOptions } from "./serve/service-limit-options.js";
 import { resolvePort, resolveServiceLimits } from "./service-option-table.js";
 import { createSessionsService } from "./sessions/sessions-service.js";
 import { openStores } from "./store/open-stores.js";
 import type { PostgresOptions } from "./store/postgres/connection.js";
 
 /** Options of {@link startServices}. */
-export interface StartServicesOptions {
+export interface StartServicesOptions extends ServiceLimitOptions {
   /**
    * Folder for the SQLite databases (`sessions.db`, `memory.db`), created if missing. Defaults to
    * none: each service keeps its data in memory, gone when it closes.
@@ -40,55 +41,6 @@ export interface StartServicesOptions {
    * certificates must chain to (mutual TLS). Defaults to none: cleartext.
    */
   tls?: ServeTlsOptions;
-  /**
-   * How long `close()` lets in-flight calls finish, in ms (`CONTEXTIQ_DRAIN_TIMEOUT`, in seconds,
-   * for `contextiq serve`). Defaults to 10 seconds.
-   */
-  drainTimeoutMs?: number;
-  /**
-   * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS;
-   * `CONTEXTIQ_MAX_CONCURRENT_STREAMS` for `contextiq serve`). Defaults to 100.
-   */
-  maxConcurrentStreams?: number;
-  /**
-   * How long a client may take to send a whole request, headers and body, in ms; a slower one is
-   * cut (`CONTEXTIQ_REQUEST_TIMEOUT`, in seconds, for `contextiq serve`). Defaults to 30 seconds.
-   */
-  requestTimeoutMs?: number;
-  /**
-   * How long a new connection may take to finish its TLS handshake, or in cleartext to show which
-   * HTTP version it speaks, in ms (`CONTEXTIQ_HANDSHAKE_TIMEOUT`, in seconds, for `contextiq
-   * serve`). Defaults to 10 seconds.
-   */
-  handshakeTimeoutMs?: number;
-  /**
-   * How long a connection may send nothing before it is closed, in ms; announced to HTTP/1.1
-   * clients in `Keep-Alive: timeout=` (`CONTEXTIQ_IDLE_TIMEOUT`, in seconds, for `contextiq serve`).
-   * Defaults to 5 minutes.
-   */
-  idleTimeoutMs?: number;
-  /**
-   * Connections each service keeps open at once; more are closed as soon as they are accepted
-   * (`CONTEXTIQ_MAX_CONNECTIONS` for `contextiq serve`). Not the database's pool, which is
-   * `database.maxConnections`. Defaults to 4096.
-   */
-  maxConnections?: number;
-  /**
-   * How long a connection lives before it is asked to go, in ms, give or take 10%, so that
-   * clients behind an L4 balancer spread over replicas added since (`CONTEXTIQ_MAX_CONNECTION_AGE`,
-   * in seconds, for `contextiq serve`). Defaults to none.
-   */
-  maxConnectionAgeMs?: number | undefined;
-  /**
-   * How long the calls of a connection asked to go may take before it is cut, in ms
-   * (`CONTEXTIQ_MAX_CONNECTION_AGE_GRACE`, in seconds, for `contextiq serve`). Defaults to none.
-   */
-  maxConnectionAgeGraceMs?: number | undefined;
-  /**
-   * Largest request message accepted, in bytes; a larger one is RESOURCE_EXHAUSTED
-   * (`CONTEXTIQ_READ_MAX_BYTES` for `contextiq serve`). Defaults to 4 MiB.
-   */
-  readMaxBytes?: number;
   /** The services' clock, in ms since the epoch, for tests of expiry. Defaults to Date.now. */
   now?: () => number;
 }

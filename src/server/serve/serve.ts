@@ -22,10 +22,11 @@ import { createProtocolListener, routeSecure } from "./listener.js";
 import { createReadinessProbe } from "./readiness.js";
 import { guardRequests } from "./request-guards.js";
 import { limitRequestTime } from "./request-time.js";
+import type { ServiceLimitOptions } from "./service-limit-options.js";
 import { createTlsTerminator, type ServeTlsOptions } from "./tls.js";
 
 /** How to serve a set of Connect routes. */
-export interface ServeOptions {
+export interface ServeOptions extends ServiceLimitOptions {
   /** Registers the service handlers, as for connectNodeAdapter. */
   routes: (router: ConnectRouter) => void;
   /**
@@ -47,17 +48,6 @@ export interface ServeOptions {
    * /health/ready) when it resolves false or rejects.
    */
   ready?: () => boolean | Promise<boolean>;
-  /**
-   * How long close() waits for in-flight calls before cutting them. Defaults to 10 seconds.
-   * Handlers' context signals abort with UNAVAILABLE shortly before (a fifth of it, at most one
-   * second), so handlers that honour them can still answer.
-   */
-  drainTimeoutMs?: number;
-  /**
-   * Largest request message accepted, in bytes (readMaxBytes); larger is RESOURCE_EXHAUSTED.
-   * Defaults to 4 MiB.
-   */
-  readMaxBytes?: number;
   /** Server-side Connect interceptors, applied after auth. */
   interceptors?: Interceptor[];
   /**
@@ -66,49 +56,6 @@ export interface ServeOptions {
    * proxy that terminates TLS).
    */
   tls?: ServeTlsOptions;
-  /**
-   * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). Streams
-   * a client opens past it before it has acknowledged the setting are refused (REFUSED_STREAM);
-   * a client that ignores it afterwards loses the connection (GOAWAY, nghttp2's choice).
-   * Defaults to 100.
-   */
-  maxConcurrentStreams?: number;
-  /**
-   * How long a client may take to send a whole request, headers and body; a slower one is cut
-   * (HTTP/1.1: 408; HTTP/2: its stream is reset with CANCEL). Defaults to 30 seconds.
-   */
-  requestTimeoutMs?: number;
-  /**
-   * How long a new connection may take to finish its TLS handshake, or in cleartext to show which
-   * HTTP version it speaks, and an HTTP/1.1 request to send its headers, before it is dropped.
-   * Defaults to 10 seconds.
-   */
-  handshakeTimeoutMs?: number;
-  /**
-   * An HTTP/2 connection that sends no frame for this long is closed gracefully (GOAWAY), and cut
-   * if its streams are still open `requestTimeoutMs` later; an HTTP/1.1 socket with no traffic
-   * either way for this long is closed, an idle keep-alive one included (announced in
-   * `Keep-Alive: timeout=`). Defaults to 5 minutes.
-   */
-  idleTimeoutMs?: number;
-  /**
-   * Connections open at once; more are closed as soon as they are accepted, before they cost a
-   * handshake. Keeps a flood of idle connections from taking every file descriptor, which would
-   * leave no room for good clients or the database. Defaults to 4096.
-   */
-  maxConnections?: number;
-  /**
-   * How long a connection lives before it is asked to go, in ms, give or take 10% (gRFC A9): an
-   * HTTP/2 one gets a GOAWAY and closes once its streams are done, an HTTP/1.1 one closes after
-   * its response in flight, or at once when idle. Clients reconnect, and behind an L4 balancer
-   * spread over replicas added since. Defaults to none.
-   */
-  maxConnectionAgeMs?: number | undefined;
-  /**
-   * How long the calls of a connection asked to go by `maxConnectionAgeMs` may take before it is
-   * cut, in ms. Defaults to none.
-   */
-  maxConnectionAgeGraceMs?: number | undefined;
 }
 
 /** A server that is listening. */
