@@ -1,13 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import {
-  Code,
-  ConnectError,
-  type Interceptor,
-  type Transport,
-  type UnaryRequest,
-  type UnaryResponse,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { connectTimeoutValue } from "../policy/deadline-header.js";
 import { unreadCallSignal } from "./call-signal.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
@@ -20,20 +13,15 @@ import {
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
 import { toJsonBulk } from "./to-json-bulk.js";
+import {
+  type ClosableTransport,
+  defaultMaxBytes,
+  type TransportOptions,
+} from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp1JsonTransport}. */
-export interface Http1JsonTransportOptions {
-  /** Where the services are, e.g. "http://localhost:8001" or "https://...". */
-  readonly baseUrl: string;
-  /** Run around every call, outermost first, as with connect's transports. */
-  readonly interceptors?: readonly Interceptor[] | undefined;
-  /** Deadline of a call that sets none; 0 or undefined for none. */
-  readonly defaultTimeoutMs?: number | undefined;
-  /** Largest response body accepted; a larger one fails with RESOURCE_EXHAUSTED. 4 MiB. */
-  readonly readMaxBytes?: number | undefined;
-  /** Largest request body sent; a larger one fails with RESOURCE_EXHAUSTED unsent. 4 MiB. */
-  readonly writeMaxBytes?: number | undefined;
+export interface Http1JsonTransportOptions extends TransportOptions {
   /** Sockets to share with other transports; the transport then leaves them open on close. */
   readonly agent?: KeepAliveAgent | undefined;
   /** How the transport's own agent connects and keeps sockets, when `agent` is not given. */
@@ -41,12 +29,8 @@ export interface Http1JsonTransportOptions {
 }
 
 /** A connect Transport for the Connect protocol's JSON over HTTP/1.1, with a way to close it. */
-export interface Http1JsonTransport extends Transport {
-  /** Closes the sockets once calls in flight are done (unless they belong to a shared agent). */
-  close(): Promise<void>;
-}
+export type Http1JsonTransport = ClosableTransport;
 
-const defaultMaxBytes = 4 * 1024 * 1024;
 const userAgent = "contextiq-clients/0.1 connect-json-http1";
 /** connect's default for reading JSON: a field this client does not know yet is skipped. */
 const jsonReadOptions = { ignoreUnknownFields: true };

@@ -1,12 +1,5 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
-import {
-  Code,
-  ConnectError,
-  type Interceptor,
-  type Transport,
-  type UnaryRequest,
-  type UnaryResponse,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { grpcTimeoutValue } from "../policy/deadline-header.js";
 import { unreadCallSignal } from "./call-signal.js";
 import { fromBinaryUnboxed } from "./from-binary-unboxed.js";
@@ -24,20 +17,15 @@ import {
 } from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { toBinaryBulk } from "./to-binary-bulk.js";
+import {
+  type ClosableTransport,
+  defaultMaxBytes,
+  type TransportOptions,
+} from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
-/** Options of {@link createHttp2GrpcTransport}. */
-export interface Http2GrpcTransportOptions {
-  /** Where the services are, e.g. "http://localhost:8001" (h2c) or "https://..." (TLS, ALPN h2). */
-  readonly baseUrl: string;
-  /** Run around every call, outermost first, as with connect's transports. */
-  readonly interceptors?: readonly Interceptor[] | undefined;
-  /** Deadline of a call that sets none; 0 or undefined for none. */
-  readonly defaultTimeoutMs?: number | undefined;
-  /** Largest response message accepted; a larger one fails with RESOURCE_EXHAUSTED. 4 MiB. */
-  readonly readMaxBytes?: number | undefined;
-  /** Largest request message sent; a larger one fails with RESOURCE_EXHAUSTED unsent. 4 MiB. */
-  readonly writeMaxBytes?: number | undefined;
+/** Options of {@link createHttp2GrpcTransport}; "http://" means h2c, "https://" TLS with ALPN h2. */
+export interface Http2GrpcTransportOptions extends TransportOptions {
   /** Connections to share with other transports; the transport then leaves them open on close. */
   readonly pool?: Http2ConnectionPool | undefined;
   /** How the transport's own pool connects and keeps connections, when `pool` is not given. */
@@ -45,12 +33,8 @@ export interface Http2GrpcTransportOptions {
 }
 
 /** A connect Transport for gRPC over node:http2, with a way to close its connections. */
-export interface Http2GrpcTransport extends Transport {
-  /** Closes the connections once calls in flight are done (unless they belong to a shared pool). */
-  close(): Promise<void>;
-}
+export type Http2GrpcTransport = ClosableTransport;
 
-const defaultMaxBytes = 4 * 1024 * 1024;
 const userAgent = "contextiq-clients/0.1 grpc-node-http2";
 
 /**

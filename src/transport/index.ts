@@ -30,3 +30,4 @@ export {
   type KeepAliveAgent,
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
+export type { ClosableTransport, TransportOptions } from "./transport-options.js";
