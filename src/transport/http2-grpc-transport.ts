@@ -36,6 +36,8 @@ export interface Http2GrpcTransportOptions extends TransportOptions {
 export type Http2GrpcTransport = ClosableTransport;
 
 const userAgent = "contextiq-clients/0.1 grpc-node-http2";
+/** How many times a call refused unprocessed is sent again before its refusal is its answer. */
+const maxResends = 3;
 
 /**
  * gRPC over `node:http2`, written for unary calls at high rates: one write per request, the
@@ -173,6 +175,8 @@ function sendUnary(
         return !(call ? call.aborted : signal?.aborted);
       };
     };
+    /** Streams refused unprocessed and sent again so far, see the stream's close. */
+    let resends = 0;
     start(acquire());
 
     function send(connection: PooledConnection): void {
@@ -252,6 +256,20 @@ function sendUnary(
         if (settled) return;
         settled = true;
         stopListening();
+        // Refused before the server processed it: a stream past a GOAWAY's last stream id, or
+        // past SETTINGS_MAX_CONCURRENT_STREAMS. The server never saw the call, so it goes again at
+        // once, on another connection when the pool has one, without spending a retry (gRFC A6).
+        // Bounded, so that a server that refuses everything still gets an answer.
+        if (
+          stream.rstCode === constants.NGHTTP2_REFUSED_STREAM &&
+          headers === undefined &&
+          resends < maxResends &&
+          !(call ? call.aborted : signal?.aborted)
+        ) {
+          resends++;
+          start(acquire());
+          return;
+        }
         try {
           const broken: BrokenStream = {
             rstCode: stream.rstCode ?? constants.NGHTTP2_NO_ERROR,

@@ -99,4 +99,27 @@ describe("a maximum connection age", () => {
       expect(titles).toEqual(created.map((_, i) => `call ${i}`));
     },
   );
+
+  // Calls sent as their connection is told to go are refused unprocessed (past the GOAWAY's last
+  // stream id); the gRPC transport sends them again on a new connection by itself, so not even a
+  // client without retries loses one.
+  it("loses no gRPC call of bursts sent across the ages, without retries", async () => {
+    await using sessions = new SessionsServiceClient({
+      baseUrl: services.sessionsUrl,
+      transport: "grpc",
+      maxRetries: 0,
+      circuitBreaker: false,
+      env: {},
+    });
+    const { id } = await sessions.createSession({ title: "burst" });
+    const failures: string[] = [];
+    for (let burst = 0; burst < 15; burst++) {
+      const calls = Array.from({ length: 20 }, () => sessions.getSession(id));
+      for (const outcome of await Promise.allSettled(calls)) {
+        if (outcome.status === "rejected") failures.push(String(outcome.reason));
+      }
+      await sleep(maxConnectionAgeMs / 5);
+    }
+    expect(failures).toEqual([]);
+  });
 });

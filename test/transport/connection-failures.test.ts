@@ -9,7 +9,7 @@ import { startServices } from "../../src/server/index.js";
 import { closedPort } from "../support/closed-port.js";
 import { rejection } from "../support/errors.js";
 import { settle, unknownId, useTransportFixtures } from "./fixtures.js";
-import type { PeerHandler } from "./grpc-peer.js";
+import { type PeerHandler, respondTrailersOnly } from "./grpc-peer.js";
 
 const open = useTransportFixtures();
 
@@ -88,6 +88,39 @@ describe("a stream the server refuses", () => {
   // Node also reports a stream error (ERR_HTTP2_STREAM_ERROR); the RST code says more.
   it("fails with UNAVAILABLE when reset with REFUSED_STREAM", async () => {
     await brokenCall(refuseStream, Code.Unavailable);
+  });
+
+  // The server never processed it, so the transport sends it again by itself, without a retry
+  // interceptor in the chain (gRFC A6); only a server that keeps refusing makes it fail, above.
+  it("is sent again at once when refused unprocessed, and answered", async () => {
+    let refused = 0;
+    const peer = await open.startPeer((stream) => {
+      if (refused < 2) {
+        refused++;
+        stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      } else {
+        respondTrailersOnly(stream, { "grpc-status": String(Code.NotFound) });
+      }
+    });
+    const sessions = open.sessionsClient({ baseUrl: peer.url });
+    await rejection(sessions.getSession({ id: unknownId }), Code.NotFound);
+    expect(peer.streams).toHaveLength(3);
+  });
+
+  it("is sent on a new connection when refused past a GOAWAY's last stream id", async () => {
+    // The first connection's first stream is answered with a GOAWAY that says it was not
+    // processed (last stream id 0), then refused; the second connection answers.
+    const peer = await open.startPeer((stream) => {
+      if (peer.sessionsOpened === 1) {
+        stream.session?.goaway(constants.NGHTTP2_NO_ERROR, 0);
+        stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      } else {
+        respondTrailersOnly(stream, { "grpc-status": String(Code.NotFound) });
+      }
+    });
+    const sessions = open.sessionsClient({ baseUrl: peer.url });
+    await rejection(sessions.getSession({ id: unknownId }), Code.NotFound);
+    expect(peer.sessionsOpened).toBe(2);
   });
 });
 
