@@ -83,8 +83,7 @@ describe("a maximum connection age", () => {
       await using sessions = new SessionsServiceClient({
         baseUrl: services.sessionsUrl,
         transport,
-        // A call sent as its connection is told to go may be refused unprocessed: the retry (of
-        // a create with its request id) is what keeps it from being lost.
+        // The clients' defaults: what a worker runs with.
         env: {},
       });
       const created: string[] = [];
