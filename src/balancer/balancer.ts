@@ -1,0 +1,206 @@
+import {
+  Code,
+  ConnectError,
+  createContextKey,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { failureKind } from "../policy/transient.js";
+import { unreadCallSignal } from "../transport/call-signal.js";
+import type { Endpoint } from "./endpoint.js";
+import { EndpointSet, type EndpointSetOptions } from "./endpoint-set.js";
+import {
+  HealthChecker,
+  type HealthCheckOptions,
+  type HealthCheckTarget,
+} from "./health-checker.js";
+import { type OutlierDetectionOptions, OutlierDetector } from "./outlier-detector.js";
+
+/** How a balancer chooses among endpoints. */
+export type LoadBalancing = "peak-ewma" | "round-robin";
+
+/** Options of {@link Balancer}. */
+export interface BalancerOptions extends EndpointSetOptions {
+  readonly loadBalancing: LoadBalancing;
+  /** Undefined: no ejection. */
+  readonly outlierDetection: Required<OutlierDetectionOptions> | undefined;
+  /** Undefined: no active health checks. */
+  readonly healthCheck: (Required<HealthCheckOptions> & HealthCheckTarget) | undefined;
+}
+
+/** The endpoints the attempts of one call went to: retries and hedges go elsewhere if they can. */
+const triedKey = createContextKey<Set<Endpoint> | undefined>(undefined, {
+  description: "endpoints tried by this call",
+});
+
+/** Attempts sent again at once, on another endpoint, because the server never saw them. */
+const maxResends = 3;
+/** Added to every latency estimate, so that outstanding calls count between untried endpoints. */
+const minLatencyMs = 0.001;
+
+/**
+ * Spreads a client's attempts over the endpoints of its service. Each attempt goes to the cheaper
+ * of two endpoints drawn at random (power of two choices), an endpoint's cost being its peak-EWMA
+ * latency times its outstanding attempts plus one, as in Finagle and Linkerd: a slow or busy
+ * endpoint gets less, a fast one more, and no endpoint is starved of the calls that would show it
+ * recovered. An attempt avoids the endpoints the call's earlier attempts went to (a retry, the
+ * second attempt of a hedged read) while another is available; ejected or unhealthy endpoints are
+ * skipped unless no other is left. An attempt that no server saw (its connection was refused, or
+ * its stream refused unprocessed) goes again at once to another endpoint, without spending a
+ * retry.
+ */
+export class Balancer {
+  private readonly set: EndpointSet;
+  private readonly outliers: OutlierDetector | undefined;
+  private readonly outlierTimer: NodeJS.Timeout | undefined;
+  private readonly health: HealthChecker | undefined;
+  private readonly roundRobin: boolean;
+  private nextIndex = 0;
+
+  constructor(options: BalancerOptions) {
+    this.set = new EndpointSet(options);
+    this.roundRobin = options.loadBalancing === "round-robin";
+    const endpoints = () => this.set.endpoints;
+    if (options.outlierDetection) {
+      const outliers = new OutlierDetector(options.outlierDetection, endpoints);
+      this.outliers = outliers;
+      this.outlierTimer = setInterval(
+        () => outliers.interval(performance.now()),
+        options.outlierDetection.intervalMs,
+      ).unref();
+    }
+    if (options.healthCheck) {
+      this.health = new HealthChecker(options.healthCheck, options.healthCheck, endpoints);
+    }
+  }
+
+  /** The endpoints in rotation now, for diagnostics and tests. */
+  get endpoints(): readonly Endpoint[] {
+    return this.set.endpoints;
+  }
+
+  /** Sends one attempt to the endpoint chosen for it. */
+  readonly send = async (req: UnaryRequest): Promise<UnaryResponse> => {
+    if (this.set.endpoints.length === 0) await this.set.ready();
+    const count = this.set.endpoints.length;
+    if (count === 0) {
+      throw new ConnectError(
+        this.set.lastError?.message ?? "the service's URL has no endpoint",
+        Code.Unavailable,
+        undefined,
+        undefined,
+        this.set.lastError,
+      );
+    }
+    let tried: Set<Endpoint> | undefined;
+    if (count > 1) {
+      tried = req.contextValues.get(triedKey);
+      if (tried === undefined) {
+        tried = new Set();
+        req.contextValues.set(triedKey, tried);
+      }
+    }
+    for (let resends = 0; ; resends++) {
+      const start = performance.now();
+      const endpoint = this.pick(tried, start);
+      tried?.add(endpoint);
+      endpoint.outstanding++;
+      try {
+        const response = await endpoint.send(req);
+        const now = performance.now();
+        endpoint.latency.observe(now - start, now);
+        this.outliers?.succeeded(endpoint);
+        return response;
+      } catch (e) {
+        const error = ConnectError.from(e);
+        const now = performance.now();
+        endpoint.latency.observe(now - start, now);
+        const verdict = this.judge(error, req);
+        if (verdict === "failed") this.outliers?.failed(endpoint, now);
+        else if (verdict === "answered") this.outliers?.succeeded(endpoint);
+        if (verdict === "failed" && failureKind(error) !== "status") this.set.connectionFailed();
+        if (
+          verdict === "failed" &&
+          failureKind(error) === "refused" &&
+          resends < maxResends &&
+          this.hasUntried(tried, now)
+        ) {
+          continue;
+        }
+        throw error;
+      } finally {
+        endpoint.settled();
+      }
+    }
+  };
+
+  /** Stops resolving, checking and ejecting; closes each endpoint once its calls are done. */
+  close(): void {
+    clearInterval(this.outlierTimer);
+    this.health?.close();
+    this.set.close();
+  }
+
+  /**
+   * Whether an attempt's failure counts against its endpoint: a broken or refused connection and
+   * the statuses of a server in trouble do (as Envoy's "5xx" do); an answer such as NOT_FOUND
+   * shows a working endpoint; a cancel (the caller's, the deadline's, a hedge's loser) says
+   * nothing about it.
+   */
+  private judge(error: ConnectError, req: UnaryRequest): "failed" | "answered" | "neither" {
+    const call = unreadCallSignal(req);
+    if (call ? call.aborted : req.signal.aborted) return "neither";
+    if (failureKind(error) !== "status") return "failed";
+    switch (error.code) {
+      case Code.Unavailable:
+      case Code.Internal:
+      case Code.Unknown:
+      case Code.DataLoss:
+      case Code.DeadlineExceeded:
+        return "failed";
+      case Code.Canceled:
+        return "neither";
+      default:
+        return "answered";
+    }
+  }
+
+  /** Whether an endpoint in rotation, not ejected, is left that this call has not tried. */
+  private hasUntried(tried: Set<Endpoint> | undefined, now: number): boolean {
+    if (tried === undefined) return false;
+    return this.set.endpoints.some((e) => !tried.has(e) && this.isAvailable(e, now));
+  }
+
+  private isAvailable(endpoint: Endpoint, now: number): boolean {
+    return endpoint.healthy && !(this.outliers?.isEjected(endpoint, now) ?? false);
+  }
+
+  /**
+   * The endpoint for the next attempt: among those available and not tried by this call; else
+   * among those available; else (every endpoint ejected or failing its checks) among all, since
+   * sending to an endpoint that may fail beats failing for sure.
+   */
+  private pick(tried: Set<Endpoint> | undefined, now: number): Endpoint {
+    const all = this.set.endpoints;
+    if (all.length === 1) return all[0] as Endpoint;
+    let candidates = all.filter((e) => this.isAvailable(e, now) && !tried?.has(e));
+    if (candidates.length === 0) candidates = all.filter((e) => this.isAvailable(e, now));
+    if (candidates.length === 0) candidates = all;
+    if (this.roundRobin) {
+      this.nextIndex = (this.nextIndex + 1) % 0x7fffffff;
+      return candidates[this.nextIndex % candidates.length] as Endpoint;
+    }
+    if (candidates.length === 1) return candidates[0] as Endpoint;
+    const i = Math.floor(Math.random() * candidates.length);
+    let j = Math.floor(Math.random() * (candidates.length - 1));
+    if (j >= i) j++;
+    const a = candidates[i] as Endpoint;
+    const b = candidates[j] as Endpoint;
+    return cost(a, now) <= cost(b, now) ? a : b;
+  }
+}
+
+/** Peak-EWMA latency weighted by the attempts the endpoint is working on. */
+function cost(endpoint: Endpoint, now: number): number {
+  return (endpoint.latency.valueAt(now) + minLatencyMs) * (endpoint.outstanding + 1);
+}
