@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
-import { Http2SessionManager } from "@connectrpc/connect-node";
 import { Http2ConnectionPool } from "../transport/http2-connection-pool.js";
 import { createKeepAliveAgent, type KeepAliveAgent } from "../transport/keep-alive-agent.js";
 import type { ClientTlsOptions } from "./client-options.js";
 
-/** Keepalive pings on idle HTTP/2 connections, and when to let an unused one go. */
+/** Keepalive pings on busy HTTP/2 connections, and when to let an unused one go. */
 const http2Options = {
   pingIntervalMs: 30_000,
   pingTimeoutMs: 15_000,
-  idleConnectionTimeoutMs: 5 * 60_000,
+  idleTimeoutMs: 5 * 60_000,
 };
 
 /** Keep-alive sockets per origin for HTTP/1.1, at most this many at once. */
@@ -20,9 +19,8 @@ interface Pooled<T> {
   release(): void;
 }
 
-const http2Sessions = new Map<string, Pooled<Http2SessionManager>>();
 const http1Agents = new Map<string, Pooled<KeepAliveAgent>>();
-const grpcPools = new Map<string, Pooled<Http2ConnectionPool>>();
+const http2Pools = new Map<string, Pooled<Http2ConnectionPool>>();
 
 /** A pooled connection and the way to give it back. */
 export interface Lease<T> {
@@ -32,40 +30,18 @@ export interface Lease<T> {
 }
 
 /**
- * The HTTP/2 session manager of `origin`, shared by every client of that origin (and TLS settings)
- * in this process: one connection, multiplexed, with keepalive pings and an idle close.
+ * The HTTP/2 connections of `origin`, shared by every client of that origin (and TLS settings),
+ * gRPC and Connect JSON alike: more than one when calls outgrow one connection, with keepalive
+ * pings and an idle close.
  */
-export function leaseHttp2Session(
-  origin: string,
-  tls?: ClientTlsOptions,
-): Lease<Http2SessionManager> {
-  return lease(
-    http2Sessions,
-    poolKey(origin, tls),
-    () => new Http2SessionManager(origin, http2Options, tls && { ...tls }),
-    (s) => s.abort(),
-  );
-}
-
-/**
- * The HTTP/2 connections of `origin` for the gRPC transport, shared by every client of that
- * origin (and TLS settings): more than one when calls outgrow one connection, with keepalive pings
- * and an idle close.
- */
-export function leaseGrpcConnections(
+export function leaseHttp2Connections(
   origin: string,
   tls?: ClientTlsOptions,
 ): Lease<Http2ConnectionPool> {
   return lease(
-    grpcPools,
+    http2Pools,
     poolKey(origin, tls),
-    () =>
-      new Http2ConnectionPool(origin, {
-        pingIntervalMs: http2Options.pingIntervalMs,
-        pingTimeoutMs: http2Options.pingTimeoutMs,
-        idleTimeoutMs: http2Options.idleConnectionTimeoutMs,
-        connect: tls && { ...tls },
-      }),
+    () => new Http2ConnectionPool(origin, { ...http2Options, connect: tls && { ...tls } }),
     (p) => p.destroy(),
   );
 }

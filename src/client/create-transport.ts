@@ -1,5 +1,4 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { createCircuitBreaker } from "../policy/circuit-breaker.js";
 import { createHedgingInterceptor } from "../policy/hedging.js";
 import { createObservability } from "../policy/observability/index.js";
@@ -8,21 +7,15 @@ import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
 import { createHttp1JsonTransport } from "../transport/http1-json-transport.js";
 import { createHttp2GrpcTransport } from "../transport/http2-grpc-transport.js";
-import { unboxResponses } from "../transport/unbox-responses.js";
+import { createHttp2JsonTransport } from "../transport/http2-json-transport.js";
 import type { ClientOptions } from "./client-options.js";
-import { leaseGrpcConnections, leaseHttp1Agent, leaseHttp2Session } from "./connection-pool.js";
+import { leaseHttp1Agent, leaseHttp2Connections } from "./connection-pool.js";
 import type { ResolvedOptions } from "./resolve-options.js";
 
 /** Largest request message a client sends: what the reference services accept. */
 const maxRequestBytes = 4 * 1024 * 1024;
 /** Largest response message a client accepts. */
 const maxResponseBytes = 16 * 1024 * 1024;
-
-/**
- * The Connect protocol with JSON bodies (`application/json`): connect-node's transport defaults to
- * protobuf bodies (`application/proto`) unless told otherwise.
- */
-const connectJson = { useBinaryFormat: false } as const;
 
 /** A transport and the way to give back the connections it leased. */
 export interface LeasedTransport {
@@ -31,10 +24,9 @@ export interface LeasedTransport {
 }
 
 /**
- * The transport the options ask for (gRPC: this package's HTTP/2 transport; json over HTTP/1.1:
- * this package's Connect JSON transport; json over HTTP/2: connect-node's Connect transport), on
- * connections shared by every client of the same origin, with the retry interceptor outside the
- * caller's interceptors so that they see every attempt.
+ * The transport the options ask for (gRPC over HTTP/2, or Connect JSON over HTTP/1.1 or HTTP/2:
+ * this package's transports), on connections shared by every client of the same origin, with the
+ * retry interceptor outside the caller's interceptors so that they see every attempt.
  */
 export function createServiceTransport(
   resolved: ResolvedOptions,
@@ -62,24 +54,13 @@ export function createServiceTransport(
       release: agent.release,
     };
   }
-  if (resolved.transport === "grpc") {
-    const pool = leaseGrpcConnections(origin, resolved.tls);
-    return {
-      transport: createHttp2GrpcTransport({ ...common, pool: pool.connection }),
-      release: pool.release,
-    };
-  }
-  const session = leaseHttp2Session(origin, resolved.tls);
+  const pool = leaseHttp2Connections(origin, resolved.tls);
   return {
-    transport: createConnectTransport({
-      ...common,
-      // Innermost: the caller's interceptors see the copied lists too.
-      interceptors: [...common.interceptors, unboxResponses],
-      ...connectJson,
-      httpVersion: "2",
-      sessionManager: session.connection,
-    }),
-    release: session.release,
+    transport:
+      resolved.transport === "grpc"
+        ? createHttp2GrpcTransport({ ...common, pool: pool.connection })
+        : createHttp2JsonTransport({ ...common, pool: pool.connection }),
+    release: pool.release,
   };
 }
 
@@ -114,7 +95,7 @@ export function createServiceInterceptors(
       onGiveUp: options.onGiveUp,
       budget: resolved.retryBudget && new RetryBudget(resolved.retryBudget),
       // This package's transports free a failed attempt's stream or socket by themselves.
-      attemptSignals: resolved.transport === "json" && resolved.httpVersion === "2",
+      attemptSignals: false,
     }),
     // Inside the retries: an event, a trace context and a count per attempt.
     ...(observability ? [observability.attempt] : []),

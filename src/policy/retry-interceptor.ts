@@ -48,7 +48,7 @@ export interface RetryOptions {
   /**
    * Gives each retry its own signal, aborted when the retry ends. connect-node's transports free
    * a failed attempt's connection before the call ends only on that abort; a transport that frees
-   * it by itself (this package's HTTP/2 gRPC transport) is spared the cost. Default true.
+   * it by itself (each of this package's) is spared the cost. Default true.
    */
   readonly attemptSignals?: boolean | undefined;
 }
@@ -95,7 +95,7 @@ export function createRetryInterceptor(options: RetryOptions): Interceptor {
       // A retry gets its own signal, ended with it: ending the call's signal would end the call.
       // The first attempt goes out as the call came, without a copy: its connection is let go
       // when the call ends (connect aborts the call's signal then), and the request's signal
-      // may be one that is made only when read (see the HTTP/2 gRPC transport).
+      // may be one that is made only when read (see call-signal.ts).
       const attemptAbort = attemptSignals && attempt > 1 ? attemptSignal(req.signal) : undefined;
       if (attemptAbort) request = { ...request, signal: attemptAbort.signal };
       let error: ConnectError;

@@ -1,8 +1,8 @@
 /**
  * @contextiq/clients/transport: the transports under the clients, for building a Connect client of
- * your own (`createClient(SessionsService, transport)`) with the same wire behaviour: the gRPC
- * transport on a pool of HTTP/2 connections, the HTTP/1.1 Connect JSON transport on a keep-alive
- * agent that retires sockets before the server does, and the retry interceptor.
+ * your own (`createClient(SessionsService, transport)`) with the same wire behaviour: the gRPC and
+ * Connect JSON transports on a pool of HTTP/2 connections, the HTTP/1.1 Connect JSON transport on
+ * a keep-alive agent that retires sockets before the server does, and the retry interceptor.
  *
  * @packageDocumentation
  */
@@ -25,6 +25,11 @@ export {
   type Http2GrpcTransport,
   type Http2GrpcTransportOptions,
 } from "./http2-grpc-transport.js";
+export {
+  createHttp2JsonTransport,
+  type Http2JsonTransport,
+  type Http2JsonTransportOptions,
+} from "./http2-json-transport.js";
 export {
   createKeepAliveAgent,
   type KeepAliveAgent,

@@ -188,6 +188,23 @@ describe.each(["1.1", "2"] as const)('transport "json" over HTTP/%s', (httpVersi
     expect(session.totalInputTokens).toBe(bigTokens);
   });
 
+  it("sends the deadline as connect-timeout-ms and a 1536-float embedding as a JSON array", async () => {
+    const embedding = Array.from({ length: 1536 }, (_, i) => Math.fround(Math.sin(i) / 3));
+    const { request } = await sent(() =>
+      memory.createMemory(
+        { scope: { user_id: "u1" }, fact: "likes tea", embedding, requestId },
+        { timeoutMs: 7_000 },
+      ),
+    );
+    expect(request.path).toBe("/contextiq.memory.v1.MemoryService/CreateMemory");
+    const timeout = Number(request.headers["connect-timeout-ms"]);
+    expect(timeout).toBeGreaterThan(6_000);
+    expect(timeout).toBeLessThanOrEqual(7_000);
+    const json = jsonBody(request);
+    expect(Array.isArray(json["embedding"])).toBe(true);
+    expect(json["embedding"]).toEqual(embedding);
+  });
+
   it("speaks JSON for every RPC of both services", async () => {
     const calls: [string, () => Promise<unknown>][] = [
       ["CreateSession", () => sessions.createSession({ scope: { user_id: "u1" }, requestId })],
@@ -339,6 +356,51 @@ describe.skipIf(!hasCurl)("curl replays what the json transport sent", () => {
       });
       const [stored] = await direct.listEvents(session.id);
       expect(stored?.id).toBe(event["id"]);
+    },
+  );
+
+  it.each(["1.1", "2"] as const)(
+    "over HTTP/%s, reads the JSON our transport decodes, a 1536-float embedding included",
+    async (httpVersion) => {
+      await using services = await startServices();
+      await using memory = new MemoryServiceClient({
+        baseUrl: services.memoryUrl,
+        transport: "json",
+        httpVersion,
+      });
+      const embedding = Array.from({ length: 1536 }, (_, i) => Math.cos(i) / 7);
+      const created = await memory.createMemory({
+        scope: { user_id: "curl" },
+        fact: "f",
+        embedding,
+      });
+      const { stdout } = await execFileAsync("curl", [
+        "--silent",
+        "--show-error",
+        httpVersion === "2" ? "--http2-prior-knowledge" : "--http1.1",
+        "--write-out",
+        "\n%{http_code} %{content_type} %{http_version}",
+        "--header",
+        "content-type: application/json",
+        "--header",
+        "connect-protocol-version: 1",
+        "--data-binary",
+        JSON.stringify({ id: created.id }),
+        `${services.memoryUrl}/${MemoryService.typeName}/GetMemory`,
+      ]);
+      const [body = "", status = ""] = stdout.split("\n");
+      expect(status).toBe(`200 application/json ${httpVersion === "2" ? "2" : "1.1"}`);
+      const json = JSON.parse(body) as { memory: JsonObject };
+      expect(json.memory["embedding"]).toHaveLength(1536);
+      const fromCurl = fromJson(MemorySchema, json.memory, { ignoreUnknownFields: true });
+      const fromTransport = await memory.getMemory(created.id);
+      // GetMemory counts accesses: the transport's read is the second.
+      expect({ ...fromTransport, accessCount: 0n, lastAccessedAt: undefined }).toEqual({
+        ...fromCurl,
+        accessCount: 0n,
+        lastAccessedAt: undefined,
+      });
+      expect(fromTransport.embedding).toEqual(fromCurl.embedding);
     },
   );
 });

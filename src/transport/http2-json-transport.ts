@@ -1,0 +1,113 @@
+import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import { connectTimeoutValue } from "../policy/deadline-header.js";
+import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
+import { type EndpointTarget, parseBaseUrl, responseTooLarge } from "./endpoint-target.js";
+import { fromJsonUnboxed } from "./from-json-unboxed.js";
+import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+import { lazyHeadersFromHttp2 } from "./http2-headers.js";
+import { errorFromBrokenStream } from "./http2-stream-error.js";
+import { type Http2UnaryProtocol, sendHttp2Unary } from "./http2-unary-exchange.js";
+import { toJsonBulk } from "./to-json-bulk.js";
+import type { ClosableTransport, TransportOptions } from "./transport-options.js";
+import { createUnaryCall } from "./unary-call.js";
+
+/** Options of {@link createHttp2JsonTransport}; "http://" means h2c, "https://" TLS with ALPN h2. */
+export interface Http2JsonTransportOptions extends TransportOptions {
+  /** Connections to share with other transports; the transport then leaves them open on close. */
+  readonly pool?: Http2ConnectionPool | undefined;
+  /** How the transport's own pool connects and keeps connections, when `pool` is not given. */
+  readonly poolOptions?: Http2PoolOptions | undefined;
+}
+
+/** A connect Transport for the Connect protocol's JSON over node:http2, with a way to close it. */
+export type Http2JsonTransport = ClosableTransport;
+
+const userAgent = "contextiq-clients/0.1 connect-json-http2";
+/** connect's default for reading JSON: a field this client does not know yet is skipped. */
+const jsonReadOptions = { ignoreUnknownFields: true };
+
+/**
+ * The Connect protocol with JSON bodies over `node:http2`, on the same pool of connections and the
+ * same stream handling as the gRPC transport (see http2-unary-exchange.ts): a stream refused
+ * unprocessed is sent again at once, and a call the server answers before reading its whole
+ * request stops sending. It implements connect's `Transport`, so generated clients and
+ * interceptors work on it unchanged. Streaming RPCs are not supported (the ContextIQ contracts have
+ * none).
+ */
+export function createHttp2JsonTransport(options: Http2JsonTransportOptions): Http2JsonTransport {
+  const { url, baseUrl, target } = parseBaseUrl(options);
+  const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
+  const unary = createUnaryCall({
+    baseUrl,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    writeDeadline: (header, deadlineMs) =>
+      header.set("connect-timeout-ms", connectTimeoutValue(deadlineMs)),
+    send: createHttp2JsonSender(pool, target),
+  });
+
+  return {
+    unary,
+    stream() {
+      return Promise.reject(
+        new ConnectError("the HTTP/2 JSON transport supports unary calls only", Code.Unimplemented),
+      );
+    },
+    close() {
+      return options.pool ? Promise.resolve() : pool.close();
+    },
+  };
+}
+
+/**
+ * The attempts of one endpoint over Connect JSON on HTTP/2: each on a stream of `pool`, whose
+ * origin may be an address of the host `target.authority` names.
+ */
+export function createHttp2JsonSender(
+  pool: Http2ConnectionPool,
+  target: EndpointTarget,
+): (req: UnaryRequest) => Promise<UnaryResponse> {
+  const protocol: Http2UnaryProtocol = {
+    framingBytes: 0,
+    encode(req) {
+      return Buffer.from(JSON.stringify(toJsonBulk(req.method.input, req.message)));
+    },
+    writeHeaders(outgoing) {
+      outgoing["content-type"] = "application/json";
+      outgoing["connect-protocol-version"] = "1";
+      outgoing["user-agent"] ??= userAgent;
+    },
+    refuse(headers) {
+      const kind = answerKind(Number(headers[":status"]), headers);
+      if (kind instanceof ConnectError) return kind;
+      if (Number(headers["content-length"]) > target.readMaxBytes) return responseTooLarge(target);
+      return undefined;
+    },
+    decode(req, answer) {
+      const headers = answer.headers;
+      if (headers === undefined || !answer.ended) throw errorFromBrokenStream(answer);
+      const status = Number(headers[":status"]);
+      const chunks = answer.chunks;
+      const text = (
+        chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, answer.received)
+      ).toString();
+      if (answerKind(status, headers) === "error") throw errorFromAnswer(status, headers, text);
+      let message: unknown;
+      try {
+        message = fromJsonUnboxed(req.method.output, JSON.parse(text), jsonReadOptions);
+      } catch (error) {
+        throw ConnectError.from(error, Code.Internal);
+      }
+      const [header, trailer] = splitTrailers(headers);
+      return {
+        stream: false,
+        service: req.service,
+        method: req.method,
+        header: lazyHeadersFromHttp2(header),
+        trailer: lazyHeadersFromHttp2(trailer),
+        message,
+      } as UnaryResponse;
+    },
+  };
+  return (req) => sendHttp2Unary(pool, target, protocol, req);
+}
