@@ -4,6 +4,12 @@ import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@conn
 import { connectTimeoutValue } from "../policy/deadline-header.js";
 import { unreadCallSignal } from "./call-signal.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
+import {
+  type EndpointTarget,
+  parseBaseUrl,
+  requestTooLarge,
+  responseTooLarge,
+} from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import {
@@ -13,11 +19,7 @@ import {
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
 import { toJsonBulk } from "./to-json-bulk.js";
-import {
-  type ClosableTransport,
-  defaultMaxBytes,
-  type TransportOptions,
-} from "./transport-options.js";
+import type { ClosableTransport, TransportOptions } from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp1JsonTransport}. */
@@ -49,22 +51,13 @@ const maxDiscardBytes = 64 * 1024;
  * supported (the ContextIQ contracts have none).
  */
 export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Http1JsonTransport {
-  const url = new URL(options.baseUrl);
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`baseUrl must be an http:// or https:// URL, got ${options.baseUrl}`);
-  }
-  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const { url, baseUrl, target } = parseBaseUrl(options);
   const agent = options.agent ?? createKeepAliveAgent(url.origin, options.agentOptions);
-  const target: Target = {
-    request: url.protocol === "https:" ? httpsRequest : httpRequest,
-    agent,
+  const send = createHttp1JsonSender(agent, {
+    ...target,
     hostname: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port,
-    host: url.host,
-    pathPrefix: url.pathname.replace(/\/+$/, ""),
-    readMaxBytes: options.readMaxBytes ?? defaultMaxBytes,
-    writeMaxBytes: options.writeMaxBytes ?? defaultMaxBytes,
-  };
+  });
   let inFlight = 0;
   let closing: (() => void) | undefined;
   let closed: Promise<void> | undefined;
@@ -74,7 +67,7 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
     defaultTimeoutMs: options.defaultTimeoutMs,
     writeDeadline: (header, deadlineMs) =>
       header.set("connect-timeout-ms", connectTimeoutValue(deadlineMs)),
-    send: (req) => sendUnary(target, req),
+    send,
   });
 
   return {
@@ -109,20 +102,37 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
   };
 }
 
-interface Target {
+/** Where one endpoint's HTTP/1.1 attempts go: its target, and the address its sockets connect to. */
+export interface Http1EndpointTarget extends EndpointTarget {
+  /** The host name or IP address connected to (IPv6 without brackets). */
+  readonly hostname: string;
+  /** The port connected to, "" for the scheme's default. */
+  readonly port: string;
+}
+
+/**
+ * The attempts of one endpoint over Connect JSON on HTTP/1.1: each on a keep-alive socket of
+ * `agent` to `target.hostname`, with `target.authority` as the Host header.
+ */
+export function createHttp1JsonSender(
+  agent: KeepAliveAgent,
+  target: Http1EndpointTarget,
+): (req: UnaryRequest) => Promise<UnaryResponse> {
+  const endpoint: Endpoint = {
+    ...target,
+    request: target.scheme === "https" ? httpsRequest : httpRequest,
+    agent,
+  };
+  return (req) => sendUnary(endpoint, req);
+}
+
+interface Endpoint extends Http1EndpointTarget {
   readonly request: typeof httpRequest;
   readonly agent: KeepAliveAgent;
-  readonly hostname: string;
-  readonly port: string;
-  /** The Host header: host and port as in the URL. */
-  readonly host: string;
-  readonly pathPrefix: string;
-  readonly readMaxBytes: number;
-  readonly writeMaxBytes: number;
 }
 
 /** One attempt: the request on a keep-alive socket, the answer from the response's events. */
-function sendUnary(target: Target, req: UnaryRequest): Promise<UnaryResponse> {
+function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> {
   return new Promise((resolve, reject) => {
     // The call's own cancellation, without an AbortSignal, unless something made or replaced one.
     const call = unreadCallSignal(req);
@@ -140,18 +150,13 @@ function sendUnary(target: Target, req: UnaryRequest): Promise<UnaryResponse> {
     }
     const length = Buffer.byteLength(body);
     if (length > target.writeMaxBytes) {
-      reject(
-        new ConnectError(
-          `request message of ${length} bytes is larger than writeMaxBytes (${target.writeMaxBytes})`,
-          Code.ResourceExhausted,
-        ),
-      );
+      reject(requestTooLarge(length, target));
       return;
     }
     // Raw header lines: node then skips validating and storing each header one by one.
     const headers = [
       "host",
-      target.host,
+      target.authority,
       "content-type",
       "application/json",
       "connect-protocol-version",
@@ -267,11 +272,7 @@ function sendUnary(target: Target, req: UnaryRequest): Promise<UnaryResponse> {
       });
     };
 
-    const tooLarge = () =>
-      new ConnectError(
-        `response message larger than readMaxBytes (${target.readMaxBytes})`,
-        Code.ResourceExhausted,
-      );
+    const tooLarge = () => responseTooLarge(target);
 
     attempt();
   });
