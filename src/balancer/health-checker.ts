@@ -10,9 +10,9 @@ import type { Endpoint } from "./endpoint.js";
 
 /** Options of `ClientOptions.healthCheck`: active checks over `grpc.health.v1`. */
 export interface HealthCheckOptions {
-  /** How often each endpoint is asked. Default 5 s. */
+  /** How often each endpoint is asked. Env `*_SERVICE_HEALTH_CHECK_INTERVAL`. Defaults to 5 s. */
   readonly intervalMs?: number;
-  /** How long an answer may take; a later one counts as not serving. Default 1 s. */
+  /** How long an answer may take; a later one counts as not serving. Defaults to 1 s. */
   readonly timeoutMs?: number;
 }
 

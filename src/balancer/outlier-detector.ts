@@ -2,13 +2,16 @@ import type { Endpoint } from "./endpoint.js";
 
 /** Options of `ClientOptions.outlierDetection`: ejecting endpoints that fail, as Envoy does. */
 export interface OutlierDetectionOptions {
-  /** Failures in a row that eject an endpoint. Default 5. */
+  /** Failures in a row that eject an endpoint. Defaults to 5. */
   readonly consecutiveFailures?: number;
-  /** How long a first ejection lasts; the n-th lasts n times as long, at most 10 times. Default 30 s. */
+  /**
+   * How long a first ejection lasts; the n-th lasts n times as long, at most 10 times. Defaults to
+   * 30 s.
+   */
   readonly baseEjectionTimeMs?: number;
-  /** The share of endpoints that may be ejected at once, in percent. Default 50. */
+  /** The share of endpoints that may be ejected at once, in percent. Defaults to 50. */
   readonly maxEjectionPercent?: number;
-  /** How often success rates are compared, and ejection counts forgiven. Default 10 s. */
+  /** How often success rates are compared, and ejection counts forgiven. Defaults to 10 s. */
   readonly intervalMs?: number;
 }
 

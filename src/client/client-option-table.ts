@@ -1,7 +1,7 @@
 import { decimal, duration, wholeNumber } from "../options/number-kinds.js";
 import { type OptionEntry, optionTable } from "../options/option-table.js";
 import { pem } from "../options/pem-kind.js";
-import { httpUrl, oneOf, settingsSwitch, token } from "../options/text-kinds.js";
+import { httpUrls, oneOf, settingsSwitch, token } from "../options/text-kinds.js";
 
 /** setTimeout's longest delay: a longer one fires at once. */
 const maxTimerMs = 2_147_483_647;
@@ -16,7 +16,7 @@ const dayMs = 86_400_000;
  */
 export const clientOptionTable = optionTable({
   /** No default here: each service has its own (ServiceDefaults). */
-  baseUrl: { kind: httpUrl, variable: "URL" },
+  baseUrl: { kind: httpUrls, variable: "URL" },
   transport: { kind: oneOf("json", "grpc"), variable: "TRANSPORT", default: "json" },
   httpVersion: { kind: oneOf("1.1", "2"), variable: "HTTP_VERSION", default: "1.1" },
   timeoutMs: { kind: duration({ min: 1, max: maxTimerMs }), variable: "TIMEOUT", default: 30_000 },
@@ -62,6 +62,37 @@ export const clientOptionTable = optionTable({
   hedging: { kind: settingsSwitch, default: false },
   /** No default: hedging needs it. */
   "hedging.delayMs": { kind: duration({ min: 1, max: hourMs }) },
+  loadBalancing: {
+    kind: oneOf("peak-ewma", "round-robin"),
+    variable: "LOAD_BALANCING",
+    default: "peak-ewma",
+  },
+  resolveIntervalMs: {
+    kind: duration({ min: 100, max: dayMs }),
+    variable: "RESOLVE_INTERVAL",
+    default: 30_000,
+  },
+  outlierDetection: { kind: settingsSwitch, variable: "OUTLIER_DETECTION", default: true },
+  "outlierDetection.consecutiveFailures": {
+    kind: wholeNumber({ min: 1, max: 1_000, of: "failures" }),
+    default: 5,
+  },
+  "outlierDetection.baseEjectionTimeMs": {
+    kind: duration({ min: 1, max: hourMs }),
+    default: 30_000,
+  },
+  "outlierDetection.maxEjectionPercent": {
+    kind: wholeNumber({ min: 0, max: 100, of: "percent" }),
+    default: 50,
+  },
+  "outlierDetection.intervalMs": { kind: duration({ min: 1, max: hourMs }), default: 10_000 },
+  healthCheck: { kind: settingsSwitch, variable: "HEALTH_CHECK", default: false },
+  "healthCheck.intervalMs": {
+    kind: duration({ min: 1, max: hourMs }),
+    variable: "HEALTH_CHECK_INTERVAL",
+    default: 5_000,
+  },
+  "healthCheck.timeoutMs": { kind: duration({ min: 1, max: hourMs }), default: 1_000 },
   readCache: { kind: settingsSwitch, default: false },
   /** No default: a read cache needs it. */
   "readCache.ttlMs": { kind: duration({ min: 1, max: dayMs }) },

@@ -1,4 +1,8 @@
 import type { Interceptor } from "@connectrpc/connect";
+import type { LoadBalancing } from "../balancer/balancer.js";
+import type { HealthCheckOptions } from "../balancer/health-checker.js";
+import type { OutlierDetectionOptions } from "../balancer/outlier-detector.js";
+import type { Resolver } from "../balancer/resolver.js";
 import type { CircuitBreakerOptions } from "../policy/circuit-breaker.js";
 import type { HedgingOptions } from "../policy/hedging.js";
 import type { CallEvent, OpenTelemetryProviders } from "../policy/observability/index.js";
@@ -17,10 +21,41 @@ export type TransportKind = "json" | "grpc";
  */
 export interface ClientOptions {
   /**
-   * Base URL of the service. Env `*_SERVICE_URL`. Defaults to "http://localhost:8001" for Sessions
-   * and "http://localhost:8002" for Memory.
+   * Base URL of the service, or the URLs of its replicas separated by commas. A host name is
+   * resolved to all its addresses, each an endpoint that calls are balanced over (see
+   * `loadBalancing`). Env `*_SERVICE_URL`. Defaults to "http://localhost:8001" for Sessions and
+   * "http://localhost:8002" for Memory.
    */
   baseUrl?: string;
+  /**
+   * How calls are spread over the endpoints: "peak-ewma" sends each to the less loaded of two
+   * endpoints drawn at random, by latency and calls outstanding; "round-robin" to each in turn.
+   * Env `*_SERVICE_LOAD_BALANCING`. Defaults to "peak-ewma".
+   */
+  loadBalancing?: LoadBalancing;
+  /**
+   * Resolves the host names of `baseUrl` to addresses. Defaults to the system's resolver (as
+   * `http.request` uses).
+   */
+  resolver?: Resolver;
+  /**
+   * How often host names are resolved again, in ms; connection failures also trigger a
+   * resolution, at most one per 5 seconds. Env `*_SERVICE_RESOLVE_INTERVAL`, in seconds. Defaults
+   * to 30 seconds.
+   */
+  resolveIntervalMs?: number;
+  /**
+   * Ejection of endpoints that fail, or `false` for none. Env `*_SERVICE_OUTLIER_DETECTION` ("on"
+   * or "off"). Defaults: 5 failures in a row eject an endpoint for 30 seconds (longer each time),
+   * never more than half of the endpoints at once.
+   */
+  outlierDetection?: false | OutlierDetectionOptions;
+  /**
+   * Active health checks of each endpoint over `grpc.health.v1`, or `false` for none. Env
+   * `*_SERVICE_HEALTH_CHECK` ("on" or "off") and `*_SERVICE_HEALTH_CHECK_INTERVAL` (seconds).
+   * Defaults to off.
+   */
+  healthCheck?: false | HealthCheckOptions;
   /**
    * "json": the Connect protocol with JSON bodies, over HTTP/1.1 or HTTP/2 (see `httpVersion`).
    * "grpc": gRPC over HTTP/2. Env `*_SERVICE_TRANSPORT`. Defaults to "json".

@@ -22,6 +22,12 @@ interface Pooled<T> {
 const http1Agents = new Map<string, Pooled<KeepAliveAgent>>();
 const http2Pools = new Map<string, Pooled<Http2ConnectionPool>>();
 
+/**
+ * A client's TLS settings for one endpoint: connected by address, it is still verified against
+ * the host name of the URL (`servername`, also sent by SNI).
+ */
+export type EndpointTls = ClientTlsOptions & { readonly servername?: string };
+
 /** A pooled connection and the way to give it back. */
 export interface Lease<T> {
   readonly connection: T;
@@ -36,7 +42,7 @@ export interface Lease<T> {
  */
 export function leaseHttp2Connections(
   origin: string,
-  tls?: ClientTlsOptions,
+  tls?: EndpointTls,
 ): Lease<Http2ConnectionPool> {
   return lease(
     http2Pools,
@@ -50,7 +56,7 @@ export function leaseHttp2Connections(
  * The keep-alive HTTP/1.1 sockets of `origin`, shared by every client of that origin (and TLS
  * settings): at most 64 at once, each retired before the server's keep-alive timeout.
  */
-export function leaseHttp1Agent(origin: string, tls?: ClientTlsOptions): Lease<KeepAliveAgent> {
+export function leaseHttp1Agent(origin: string, tls?: EndpointTls): Lease<KeepAliveAgent> {
   return lease(
     http1Agents,
     poolKey(origin, tls),
@@ -63,10 +69,10 @@ export function leaseHttp1Agent(origin: string, tls?: ClientTlsOptions): Lease<K
  * Clients share connections only when they would open the same ones: a client with another CA or
  * client certificate gets its own. The key holds a digest, never the key material itself.
  */
-function poolKey(origin: string, tls: ClientTlsOptions | undefined): string {
+function poolKey(origin: string, tls: EndpointTls | undefined): string {
   if (tls === undefined) return origin;
   const hash = createHash("sha256");
-  for (const part of [tls.ca, tls.cert, tls.key]) {
+  for (const part of [tls.ca, tls.cert, tls.key, tls.servername]) {
     hash.update(part === undefined ? "-" : `${part.length}:`).update(part ?? "");
   }
   return `${origin} ${hash.digest("base64url")}`;

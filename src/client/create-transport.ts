@@ -1,15 +1,13 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
+import type { Balancer } from "../balancer/balancer.js";
 import { createCircuitBreaker } from "../policy/circuit-breaker.js";
 import { createHedgingInterceptor } from "../policy/hedging.js";
 import { createObservability } from "../policy/observability/index.js";
 import { createReadCache } from "../policy/read-cache.js";
 import { RetryBudget } from "../policy/retry-budget.js";
 import { createRetryInterceptor } from "../policy/retry-interceptor.js";
-import { createHttp1JsonTransport } from "../transport/http1-json-transport.js";
-import { createHttp2GrpcTransport } from "../transport/http2-grpc-transport.js";
-import { createHttp2JsonTransport } from "../transport/http2-json-transport.js";
+import { createBalancedTransport } from "./balanced-transport.js";
 import type { ClientOptions } from "./client-options.js";
-import { leaseHttp1Agent, leaseHttp2Connections } from "./connection-pool.js";
 import type { ResolvedOptions } from "./resolve-options.js";
 
 /** Largest request message a client sends: what the reference services accept. */
@@ -20,48 +18,35 @@ const maxResponseBytes = 16 * 1024 * 1024;
 /** A transport and the way to give back the connections it leased. */
 export interface LeasedTransport {
   readonly transport: Transport;
+  /** Where its attempts go, for tests and diagnostics. */
+  readonly balancer: Balancer;
   release(): void;
 }
 
 /**
  * The transport the options ask for (gRPC over HTTP/2, or Connect JSON over HTTP/1.1 or HTTP/2:
- * this package's transports), on connections shared by every client of the same origin, with the
- * retry interceptor outside the caller's interceptors so that they see every attempt.
+ * this package's transports) over every endpoint of `baseUrl`, on connections shared by every
+ * client of the same address, with the retry interceptor outside the caller's interceptors so that
+ * they see every attempt.
  */
 export function createServiceTransport(
   resolved: ResolvedOptions,
+  serviceName: string,
   options: Pick<
     ClientOptions,
     "interceptors" | "onRetry" | "onGiveUp" | "onCall" | "openTelemetry"
   >,
 ): LeasedTransport {
-  const common = {
-    baseUrl: resolved.baseUrl,
+  return createBalancedTransport(resolved, {
+    serviceName,
     interceptors: createServiceInterceptors(resolved, options),
-    defaultTimeoutMs: resolved.timeoutMs,
     // A request over the services' limit is refused before it is sent. A response may be larger
     // (100 memories of 4,096 floats measured 8.1 MB as JSON; list pages end at 2.5 MiB of JSON,
     // at most 14 MiB in binary), but a broken or hostile server cannot make the client buffer
     // without end: connect-node's default is 4 GiB.
     readMaxBytes: maxResponseBytes,
     writeMaxBytes: maxRequestBytes,
-  };
-  const origin = new URL(resolved.baseUrl).origin;
-  if (resolved.httpVersion === "1.1") {
-    const agent = leaseHttp1Agent(origin, resolved.tls);
-    return {
-      transport: createHttp1JsonTransport({ ...common, agent: agent.connection }),
-      release: agent.release,
-    };
-  }
-  const pool = leaseHttp2Connections(origin, resolved.tls);
-  return {
-    transport:
-      resolved.transport === "grpc"
-        ? createHttp2GrpcTransport({ ...common, pool: pool.connection })
-        : createHttp2JsonTransport({ ...common, pool: pool.connection }),
-    release: pool.release,
-  };
+  });
 }
 
 /**

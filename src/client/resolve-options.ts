@@ -1,3 +1,7 @@
+import type { LoadBalancing } from "../balancer/balancer.js";
+import type { HealthCheckOptions } from "../balancer/health-checker.js";
+import type { OutlierDetectionOptions } from "../balancer/outlier-detector.js";
+import { type Resolver, systemResolver } from "../balancer/resolver.js";
 import { describeSource, InvalidOptionError } from "../errors/invalid-option-error.js";
 import { type OptionReader, optionReader } from "../options/option-reader.js";
 import type { OptionEntry } from "../options/option-table.js";
@@ -30,6 +34,13 @@ export interface ResolvedOptions {
   readonly hedging: HedgingOptions | undefined;
   /** Undefined when reads are not cached. */
   readonly readCache: ReadCacheOptions | undefined;
+  readonly loadBalancing: LoadBalancing;
+  readonly resolver: Resolver;
+  readonly resolveIntervalMs: number;
+  /** Undefined when no endpoint is ever ejected. */
+  readonly outlierDetection: Required<OutlierDetectionOptions> | undefined;
+  /** Undefined without active health checks. */
+  readonly healthCheck: Required<HealthCheckOptions> | undefined;
 }
 
 /** Which service a client is for: its env prefix and default URL. */
@@ -89,6 +100,11 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
     hedging: read(table.hedging)
       ? { delayMs: required(reader, table["hedging.delayMs"]) }
       : undefined,
+    loadBalancing: read(table.loadBalancing),
+    resolver: options.resolver ?? systemResolver,
+    resolveIntervalMs: read(table.resolveIntervalMs),
+    outlierDetection: resolveOutlierDetection(reader),
+    healthCheck: resolveHealthCheck(reader),
     readCache: read(table.readCache)
       ? {
           ttlMs: required(reader, table["readCache.ttlMs"]),
@@ -134,6 +150,31 @@ function resolveCircuitBreaker(
         );
   }
   return on ? settings : undefined;
+}
+
+/**
+ * Outlier detection's settings, or undefined when it is off: read either way, so that a bad value
+ * is reported rather than ignored.
+ */
+function resolveOutlierDetection({
+  read,
+}: OptionReader): Required<OutlierDetectionOptions> | undefined {
+  const settings = {
+    consecutiveFailures: read(table["outlierDetection.consecutiveFailures"]),
+    baseEjectionTimeMs: read(table["outlierDetection.baseEjectionTimeMs"]),
+    maxEjectionPercent: read(table["outlierDetection.maxEjectionPercent"]),
+    intervalMs: read(table["outlierDetection.intervalMs"]),
+  };
+  return read(table.outlierDetection) ? settings : undefined;
+}
+
+/** The health checks' settings, or undefined when they are off; read either way. */
+function resolveHealthCheck({ read }: OptionReader): Required<HealthCheckOptions> | undefined {
+  const settings = {
+    intervalMs: read(table["healthCheck.intervalMs"]),
+    timeoutMs: read(table["healthCheck.timeoutMs"]),
+  };
+  return read(table.healthCheck) ? settings : undefined;
 }
 
 /** The value of an option that its feature cannot go without (`hedging.delayMs`). */

@@ -6,6 +6,7 @@ import {
   ConnectError,
   createClient,
 } from "@connectrpc/connect";
+import type { Balancer } from "../balancer/balancer.js";
 import { InvalidOptionError } from "../errors/invalid-option-error.js";
 import { currentDeadline } from "../policy/deadline-context.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
@@ -27,6 +28,8 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   readonly options: ResolvedOptions;
   /** The generated Connect client. @internal */
   protected readonly rpc: Client<Service>;
+  /** Where the client's attempts go. @internal */
+  readonly balancer: Balancer;
   private readonly release: () => void;
   /** Calls in flight, and who waits for them to be done. */
   private active = 0;
@@ -36,8 +39,13 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   /** @internal */
   protected constructor(service: Service, defaults: ServiceDefaults, options: ClientOptions) {
     this.options = resolveOptions(options, defaults);
-    const { transport, release } = createServiceTransport(this.options, options);
+    const { transport, balancer, release } = createServiceTransport(
+      this.options,
+      service.typeName,
+      options,
+    );
     this.rpc = createClient(service, transport);
+    this.balancer = balancer;
     this.release = release;
   }
 

@@ -1,3 +1,4 @@
+import { parseServiceUrls } from "../balancer/service-urls.js";
 import {
   describeSource,
   InvalidOptionError,
@@ -5,29 +6,29 @@ import {
 } from "../errors/invalid-option-error.js";
 import { mustBe, type OptionKind, showText, showValue } from "./option-kind.js";
 
-/** An http:// or https:// URL. */
-const urlExpected = "an http:// or https:// URL";
-export const httpUrl: OptionKind<string> = {
+/**
+ * An http:// or https:// URL, or several separated by commas (the endpoints of one service): all
+ * of one scheme and one path.
+ */
+const urlsExpected = "an http:// or https:// URL, or several separated by commas";
+export const httpUrls: OptionKind<string> = {
   name: "url",
-  expected: urlExpected,
-  expectedInEnv: urlExpected,
+  expected: urlsExpected,
+  expectedInEnv: urlsExpected,
   fromOption(value: unknown, source: OptionSource): string {
-    if (typeof value === "string" && isHttpUrl(value)) return value;
-    throw mustBe(source, urlExpected, showValue(value));
+    if (typeof value !== "string") throw mustBe(source, urlsExpected, showValue(value));
+    return checkUrls(value, source, showValue(value));
   },
-  fromEnv(text: string, source: OptionSource): string {
-    if (isHttpUrl(text)) return text;
-    throw mustBe(source, urlExpected, showText(text));
-  },
+  fromEnv: (text, source) => checkUrls(text, source, showText(text)),
   toEnvText: (value) => value,
 };
 
-function isHttpUrl(text: string): boolean {
+function checkUrls(text: string, source: OptionSource, shown: string): string {
   try {
-    const { protocol } = new URL(text);
-    return protocol === "http:" || protocol === "https:";
-  } catch {
-    return false;
+    parseServiceUrls(text);
+    return text;
+  } catch (error) {
+    throw mustBe(source, urlsExpected, `${shown} (${(error as Error).message})`);
   }
 }
 

@@ -14,10 +14,20 @@ const featureDocs: Record<string, Map<string, string>> = {
   retryBudget: memberDocs("src/policy/retry-budget.ts", "RetryBudgetOptions"),
   hedging: memberDocs("src/policy/hedging.ts", "HedgingOptions"),
   readCache: memberDocs("src/policy/read-cache.ts", "ReadCacheOptions"),
+  outlierDetection: memberDocs("src/balancer/outlier-detector.ts", "OutlierDetectionOptions"),
+  healthCheck: memberDocs("src/balancer/health-checker.ts", "HealthCheckOptions"),
 };
 
 /** Options that take no checked value: code, and where variables are read. */
-const notInTable = ["interceptors", "openTelemetry", "onCall", "onRetry", "onGiveUp", "env"];
+const notInTable = [
+  "interceptors",
+  "openTelemetry",
+  "onCall",
+  "onRetry",
+  "onGiveUp",
+  "env",
+  "resolver",
+];
 
 const feature = (path: string) => path.split(".")[0] ?? "";
 const tableVariables = (option: string) =>

@@ -1,9 +1,11 @@
 // How a client resolves its options: explicit option, then environment variable, then default;
 // and how it refuses a bad value, naming the option or the variable.
+
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { systemResolver } from "../../src/balancer/resolver.js";
 import { resolveOptions } from "../../src/client/resolve-options.js";
 import {
   ConnectError,
@@ -48,6 +50,17 @@ describe("client options", () => {
       retryBudget: { maxTokens: 100, tokenRatio: 0.5 },
       hedging: undefined,
       readCache: undefined,
+      // Beyond the Python clients: they called one URL.
+      loadBalancing: "peak-ewma",
+      resolver: systemResolver,
+      resolveIntervalMs: 30_000,
+      outlierDetection: {
+        consecutiveFailures: 5,
+        baseEjectionTimeMs: 30_000,
+        maxEjectionPercent: 50,
+        intervalMs: 10_000,
+      },
+      healthCheck: undefined,
     });
     await using memory = new MemoryServiceClient({ env: {} });
     expect(memory.options.baseUrl).toBe("http://localhost:8002");

@@ -1,0 +1,108 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Balancer } from "../balancer/balancer.js";
+import type { EndpointAddress, EndpointConnection } from "../balancer/endpoint.js";
+import { parseServiceUrls } from "../balancer/service-urls.js";
+import { connectTimeoutValue, grpcTimeoutValue } from "../policy/deadline-header.js";
+import type { EndpointTarget } from "../transport/endpoint-target.js";
+import { createHttp1JsonSender } from "../transport/http1-json-transport.js";
+import { createGrpcSender } from "../transport/http2-grpc-transport.js";
+import { createHttp2JsonSender } from "../transport/http2-json-transport.js";
+import { createUnaryCall } from "../transport/unary-call.js";
+import { leaseHttp1Agent, leaseHttp2Connections } from "./connection-pool.js";
+import type { LeasedTransport } from "./create-transport.js";
+import type { ResolvedOptions } from "./resolve-options.js";
+
+/** How fast an endpoint's latency estimate forgets a slow answer: Linkerd's and Finagle's 10 s. */
+const latencyDecayMs = 10_000;
+
+/** What a balanced transport needs besides the resolved options. */
+export interface BalancedTransportOptions {
+  /** The service's full name, for health checks. */
+  readonly serviceName: string;
+  readonly interceptors: Interceptor[];
+  readonly readMaxBytes: number;
+  readonly writeMaxBytes: number;
+}
+
+/**
+ * The client's transport: the interceptors, then a {@link Balancer} that gives each attempt an
+ * endpoint, then that endpoint's own connections (a pool of HTTP/2 connections for gRPC and JSON
+ * over HTTP/2, keep-alive sockets for JSON over HTTP/1.1), shared with the other clients of this
+ * process that reach the same address.
+ */
+export function createBalancedTransport(
+  resolved: ResolvedOptions,
+  options: BalancedTransportOptions,
+): LeasedTransport {
+  const targets = parseServiceUrls(resolved.baseUrl);
+  const first = targets[0] as (typeof targets)[number];
+  const grpc = resolved.transport === "grpc";
+  const http1 = resolved.httpVersion === "1.1" && !grpc;
+  const writeDeadline = grpc
+    ? (header: Headers, ms: number) => header.set("grpc-timeout", grpcTimeoutValue(ms))
+    : (header: Headers, ms: number) => header.set("connect-timeout-ms", connectTimeoutValue(ms));
+
+  const connect = (where: EndpointAddress): EndpointConnection => {
+    const target: EndpointTarget = {
+      scheme: where.target.scheme,
+      authority: where.target.authority,
+      pathPrefix: where.target.pathPrefix,
+      readMaxBytes: options.readMaxBytes,
+      writeMaxBytes: options.writeMaxBytes,
+    };
+    // Connected by address, a TLS endpoint is still verified against (and asked for, by SNI) the
+    // name in the URL.
+    const named = where.address !== where.target.hostname && where.target.scheme === "https";
+    const tls = named ? { ...resolved.tls, servername: where.target.hostname } : resolved.tls;
+    if (http1) {
+      const agent = leaseHttp1Agent(where.origin, tls);
+      return {
+        send: createHttp1JsonSender(agent.connection, {
+          ...target,
+          hostname: where.address,
+          port: where.target.port,
+        }),
+        release: agent.release,
+      };
+    }
+    const pool = leaseHttp2Connections(where.origin, tls);
+    return {
+      send: (grpc ? createGrpcSender : createHttp2JsonSender)(pool.connection, target),
+      release: pool.release,
+    };
+  };
+
+  const balancer = new Balancer({
+    targets,
+    resolver: resolved.resolver,
+    resolveIntervalMs: resolved.resolveIntervalMs,
+    connect,
+    latencyDecayMs,
+    loadBalancing: resolved.loadBalancing,
+    outlierDetection: resolved.outlierDetection,
+    healthCheck: resolved.healthCheck && {
+      ...resolved.healthCheck,
+      serviceName: options.serviceName,
+      writeDeadline,
+    },
+  });
+  const unary = createUnaryCall({
+    baseUrl: `${first.scheme}://${first.authority}${first.pathPrefix}`,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: resolved.timeoutMs,
+    writeDeadline,
+    send: balancer.send,
+  });
+  return {
+    transport: {
+      unary,
+      stream() {
+        return Promise.reject(
+          new ConnectError("the ContextIQ clients make unary calls only", Code.Unimplemented),
+        );
+      },
+    },
+    balancer,
+    release: () => balancer.close(),
+  };
+}
