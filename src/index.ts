@@ -11,6 +11,10 @@
  */
 
 export { Code, ConnectError } from "@connectrpc/connect";
+export type { LoadBalancing } from "./balancer/balancer.js";
+export type { HealthCheckOptions } from "./balancer/health-checker.js";
+export type { OutlierDetectionOptions } from "./balancer/outlier-detector.js";
+export { type Resolver, systemResolver } from "./balancer/resolver.js";
 export type {
   CallOptions,
   ClientOptions,
