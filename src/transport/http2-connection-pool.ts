@@ -192,6 +192,11 @@ export class Http2ConnectionPool {
     });
     session.on("goaway", () => this.retire(connection));
     session.on("close", () => this.retire(connection));
+    // The server ended the connection (it closed, or died and its kernel closed for it): out of
+    // the pool at once. Node closes the session only a loop turn or two later, and a call made in
+    // between (a retry, a probe, whatever the same events set off) would be lost with it, as a
+    // reset that may have been processed.
+    session.socket.once("end", () => this.retire(connection));
     connection.timer = setInterval(() => this.check(connection), this.tickMs()).unref();
     this.connections.push(connection);
     return connection;

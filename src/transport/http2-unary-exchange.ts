@@ -108,7 +108,15 @@ export function sendHttp2Unary(
       connection.settings.then((known) => {
         if (!stop()) return;
         if (!known) {
-          // Failed or silent: the stream reports why, as on any broken connection.
+          if (diedBeforeSettings(connection) && resends < maxResends) {
+            // Made, then lost before its server said anything (a server that died as it
+            // accepted): nothing was sent on it, so the call goes to a fresh connection at once.
+            pool.release(connection);
+            resends++;
+            start(acquire());
+            return;
+          }
+          // Never made, or silent: the stream reports why, as on any broken connection.
           send(connection);
           return;
         }
@@ -238,4 +246,10 @@ export function sendHttp2Unary(
       stream.end(body);
     }
   });
+}
+
+/** Whether `connection` was made (TCP, and TLS) and then lost, before any SETTINGS came. */
+function diedBeforeSettings(connection: PooledConnection): boolean {
+  const session = connection.session;
+  return !session.connecting && (session.closed || session.destroyed);
 }

@@ -92,11 +92,13 @@ function idleBudgetMs(socket: Marked): number {
   return (seconds === undefined ? assumedServerTimeoutMs : Number(seconds) * 1000) - retireMarginMs;
 }
 
-/** Keeps a socket its response freed, until its idle budget runs out. */
+/** Keeps a socket its response freed, until its idle budget runs out or the server ends it. */
 function keepSocket(duplex: Duplex): boolean {
   const socket = duplex as Marked;
   const budgetMs = idleBudgetMs(socket);
-  if (budgetMs <= 0) return false;
+  if (budgetMs <= 0 || socket.readableEnded) return false;
+  // on(), not once(): a shared listener costs no allocation per call; reuse takes it off.
+  socket.on("end", leaveWhenEnded);
   // What Node's agent does, plus the retirement: the agent closes a free socket that times out.
   socket.setKeepAlive(true, 1_000);
   socket.unref();
@@ -108,8 +110,21 @@ function keepSocket(duplex: Duplex): boolean {
 /** Stops the retirement of a socket a request takes, and notes how much it had read by then. */
 function takeSocket(duplex: Duplex): void {
   const socket = duplex as Marked;
+  socket.removeListener("end", leaveWhenEnded);
   socket.setTimeout(0);
   socket[bytesReadAtReuse] = socket.bytesRead;
+}
+
+/**
+ * A free socket the server ended (it closed, or died and its kernel closed for it) leaves the
+ * agent at once: Node removes it only on 'close', a loop turn or two later, and a request that
+ * took it in between would fail on it.
+ */
+function leaveWhenEnded(this: Socket): void {
+  // Destroyed first: Node's agent takes a socket that emits 'agentRemove' off its free list
+  // only when it is no longer writable.
+  this.destroy();
+  this.emit("agentRemove");
 }
 
 function retireSocketsIdleSince(agent: HttpAgent, socket: Socket): void {
