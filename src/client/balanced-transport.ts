@@ -12,8 +12,14 @@ import { leaseHttp1Agent, leaseHttp2Connections } from "./connection-pool.js";
 import type { LeasedTransport } from "./create-transport.js";
 import type { ResolvedOptions } from "./resolve-options.js";
 
-/** How fast an endpoint's latency estimate forgets a slow answer: Linkerd's and Finagle's 10 s. */
-const latencyDecayMs = 10_000;
+/**
+ * How fast an endpoint's latency estimate forgets a slow answer. Finagle and Linkerd use 10 s. On
+ * a busy host, though, a client's own pauses (GC, a starved event loop) make whichever calls were
+ * in flight look slow, and 10 s of remembering such peaks skewed a healthy fleet's shares by a
+ * third; 1 s forgets them while a replica that is slow on every call stays visible, since each
+ * call it gets shows it again (test/fleet/balancing.test.ts).
+ */
+const latencyDecayMs = 1_000;
 
 /** What a balanced transport needs besides the resolved options. */
 export interface BalancedTransportOptions {
