@@ -5,7 +5,7 @@
 // created it, and nowhere else.
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClientOptions, SessionsServiceClient } from "../../src/index.js";
+import { type ClientOptions, Code, SessionsServiceClient } from "../../src/index.js";
 import { clientTransports } from "../support/client-transports.js";
 import { type LocalReplicas, replicaHosts, startLocalReplicas } from "./local-replicas.js";
 
@@ -146,5 +146,71 @@ describe.each(clientTransports)("balancing over %s", (_, transport) => {
     await deleteAllSessions();
     for (let i = 0; i < 10; i++) await sessions.createSession(balanced);
     expect(await sessionsPerReplica()).toEqual([0, 0, 10]);
+  });
+});
+
+describe("resolution", () => {
+  it("resolves again after connection failures, at most once per 5 seconds", async () => {
+    await replicas.stop(1);
+    try {
+      let resolutions = 0;
+      const started = performance.now();
+      await using sessions = client(
+        clientTransports[2]?.[1] ?? {},
+        () => {
+          resolutions++;
+          return replicaHosts;
+        },
+        // Only failures make it resolve again within this test.
+        { resolveIntervalMs: 3_600_000, outlierDetection: false },
+      );
+      // Refused calls from the start: the first 5 seconds after the first resolution bring no
+      // other, the first failure after them does.
+      while (resolutions < 2 && performance.now() - started < 60_000) {
+        await sessions.createSession(balanced);
+      }
+      expect(resolutions).toBeGreaterThanOrEqual(2);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(5_000);
+      const gaps = Math.floor((performance.now() - started) / 5_000);
+      expect(resolutions).toBeLessThanOrEqual(2 + gaps);
+    } finally {
+      await replicas.start(1);
+    }
+  }, 90_000);
+
+  it("keeps the endpoints it has when a resolution fails or finds nothing", async () => {
+    let answer: () => readonly string[] = () => replicaHosts;
+    await using sessions = client(clientTransports[2]?.[1] ?? {}, () => answer(), {
+      resolveIntervalMs: 100,
+    });
+    await sessions.createSession(balanced);
+    let failed = 0;
+    answer = () => {
+      failed++;
+      throw Object.assign(new Error("getaddrinfo ENOTFOUND sessions.test"), { code: "ENOTFOUND" });
+    };
+    await expect.poll(() => failed, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(sessions.balancer.endpoints).toHaveLength(3);
+    await sessions.createSession(balanced);
+    answer = () => [];
+    failed = 0;
+    await expect.poll(() => sessions.balancer.endpoints.length).toBe(3);
+    await sessions.createSession(balanced);
+  });
+
+  it("fails a call with UNAVAILABLE naming the host when the first resolution fails", async () => {
+    await using sessions = client(
+      clientTransports[2]?.[1] ?? {},
+      () => {
+        throw Object.assign(new Error("getaddrinfo ENOTFOUND sessions.test"), {
+          code: "ENOTFOUND",
+        });
+      },
+      { maxRetries: 0 },
+    );
+    await expect(sessions.createSession(balanced)).rejects.toMatchObject({
+      code: Code.Unavailable,
+      rawMessage: expect.stringMatching(/could not resolve sessions\.test: getaddrinfo ENOTFOUND/),
+    });
   });
 });
