@@ -1,7 +1,7 @@
 // The reference services as a child process (`contextiq serve`, as `npm run serve` runs it), on
 // fixed ports and a data dir (or a database), so that a test can SIGKILL them mid-run and start
 // them again on the same ports and the same data, or run several replicas side by side.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, type Serializable, spawn } from "node:child_process";
 import * as http from "node:http";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -30,23 +30,41 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<void>;
   /** The child's last lines of output, for failure messages. */
   output(): string;
+  /** Sends `message` on the running child's IPC channel; false when no child runs. */
+  send(message: Serializable): boolean;
 }
 
-/** Ports that were free a moment ago on 127.0.0.1, all different. */
-export async function freePorts(count: number): Promise<number[]> {
+/**
+ * Ports that were free a moment ago on every one of `hosts` (default 127.0.0.1), all different:
+ * the system picks each on the first host, and one taken on another host is passed over.
+ */
+export async function freePorts(
+  count: number,
+  hosts: readonly string[] = ["127.0.0.1"],
+): Promise<number[]> {
   const servers: Server[] = [];
+  const listen = async (port: number, host: string): Promise<number | undefined> => {
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, host, () => resolve(true));
+    });
+    if (!bound) return undefined;
+    servers.push(server);
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port assigned");
+    return address.port;
+  };
   try {
     const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-      });
-      const address = server.address();
-      if (address === null || typeof address === "string") throw new Error("no port assigned");
-      ports.push(address.port);
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries >= count + 20) throw new Error(`no port free on all of ${hosts.join(", ")}`);
+      const [first = "127.0.0.1", ...others] = hosts;
+      const port = await listen(0, first);
+      if (port === undefined) throw new Error(`cannot listen on ${first}`);
+      let free = true;
+      for (const host of others) free &&= (await listen(port, host)) !== undefined;
+      if (free) ports.push(port);
     }
     return ports;
   } finally {
@@ -59,11 +77,18 @@ export function serviceProcess(options: {
   sessionsPort: number;
   memoryPort: number;
   dataDir: string;
+  /** The address both services listen on. Defaults to 127.0.0.1. */
+  host?: string;
   /** More environment for the child, e.g. DATABASE_URL to run on PostgreSQL. */
   env?: Readonly<Record<string, string>>;
+  /** More modules the child preloads (`--import`), as file URLs. Defaults to none. */
+  preload?: readonly string[];
+  /** Called with every message a child sends on its IPC channel. */
+  onMessage?: (message: unknown) => void;
 }): ServiceProcess {
-  const sessionsUrl = `http://127.0.0.1:${options.sessionsPort}`;
-  const memoryUrl = `http://127.0.0.1:${options.memoryPort}`;
+  const host = options.host ?? "127.0.0.1";
+  const sessionsUrl = `http://${host}:${options.sessionsPort}`;
+  const memoryUrl = `http://${host}:${options.memoryPort}`;
   const lines: string[] = [];
   const note = (text: string) => {
     for (const line of text.split("\n")) {
@@ -83,7 +108,15 @@ export function serviceProcess(options: {
     if (running()) throw new Error("the services are already running");
     const spawned = spawn(
       process.execPath,
-      ["--import", "tsx", "--import", exitWithParent, "src/cli/main.ts", "serve"],
+      [
+        "--import",
+        "tsx",
+        "--import",
+        exitWithParent,
+        ...(options.preload ?? []).flatMap((url) => ["--import", url]),
+        "src/cli/main.ts",
+        "serve",
+      ],
       {
         cwd: repoRoot,
         env: {
@@ -103,8 +136,11 @@ export function serviceProcess(options: {
     process.once("exit", killOnExit);
     spawned.stdout?.setEncoding("utf8").on("data", note);
     spawned.stderr?.setEncoding("utf8").on("data", note);
+    if (options.onMessage) spawned.on("message", options.onMessage);
     exited = new Promise<void>((resolve) => {
-      spawned.once("exit", (code, signal) => {
+      // 'close', not 'exit': it comes once the IPC channel is read to its end too, so every
+      // message the child sent before it died has been seen.
+      spawned.once("close", (code, signal) => {
         note(`[exited: ${signal ?? `code ${code}`}]`);
         process.off("exit", killOnExit);
         resolve();
@@ -161,6 +197,12 @@ export function serviceProcess(options: {
     kill,
     stop,
     output: () => lines.join("\n"),
+    send: (message) => {
+      if (!running() || !child?.connected) return false;
+      // With a callback, a channel that closes meanwhile is reported there, not as an 'error'.
+      child.send(message, () => {});
+      return true;
+    },
   };
 }
 
