@@ -30,9 +30,8 @@ describeOnPostgres("HAProxy in front of three replicas", (url) => {
   let proxy: Haproxy;
 
   beforeAll(async () => {
-    // The victim is slowed: each of its answers is held for 200 ms, where the others take a few,
-    // so most writers are waiting on it at any moment, and some are when it is killed.
-    fleet = await startFleet({ databaseUrl: url, slowMs: [0, 200, 0] });
+    // The victim is slowed, behind a relay that can hold its answers (see the kill).
+    fleet = await startFleet({ databaseUrl: url, slowMs: [0, 50, 0] });
     proxy = await startHaproxy(fleet);
   }, 180_000);
 
@@ -168,6 +167,12 @@ describeOnPostgres("HAProxy in front of three replicas", (url) => {
         );
 
         await reached(writesBeforeKill);
+        // From here on the victim answers nothing: a write it receives now is in flight for
+        // sure when it is killed.
+        fleet.hold(victim);
+        // Each check is a round trip to the victim's process, not a spin.
+        const heldFrom = await fleet.totalServed(victim);
+        while ((await fleet.totalServed(victim)) === heldFrom);
         await fleet.kill(victim);
         const atKill = await servedByAll();
         const doneAtKill = done;

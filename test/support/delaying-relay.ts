@@ -4,6 +4,8 @@
 import { connect, createServer, type Socket } from "node:net";
 
 export interface DelayingRelay {
+  /** From now on, nothing more the server sends reaches the clients: their calls stay in flight. */
+  hold(): void;
   close(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export async function startDelayingRelay(options: {
   delayMs: number;
 }): Promise<DelayingRelay> {
   const sockets = new Set<Socket>();
+  let holding = false;
   const server = createServer({ noDelay: true }, (client) => {
     const upstream = connect({
       host: options.upstreamHost,
@@ -30,8 +33,12 @@ export async function startDelayingRelay(options: {
     client.on("data", (chunk) => upstream.write(chunk));
     client.on("close", () => upstream.destroy());
     const later = delayed(options.delayMs);
-    upstream.on("data", (chunk) => later(() => client.write(chunk)));
-    upstream.on("close", () => later(() => client.end()));
+    upstream.on("data", (chunk) => {
+      if (!holding) later(() => client.write(chunk));
+    });
+    upstream.on("close", () => {
+      if (!holding) later(() => client.end());
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -41,6 +48,9 @@ export async function startDelayingRelay(options: {
     });
   });
   return {
+    hold() {
+      holding = true;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

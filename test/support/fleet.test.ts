@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { promisify } from "node:util";
-import { createClient } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SessionsService } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
@@ -134,6 +134,26 @@ describeOnPostgres("a fleet of replicas on one database", (url) => {
     expect(Math.min(...durations[1])).toBeGreaterThanOrEqual(slowMs);
     expect(median(durations[1])).toBeGreaterThan(median(durations[0]));
   });
+
+  it("holds a slowed replica's answers, so that a kill catches the call it received", async () => {
+    expect(() => fleet.hold(0)).toThrow(/not running slowed/);
+    const { client, close } = grpcSessions(fleet.replicas[1]?.sessionsUrl ?? "");
+    closers.push(close);
+    const scope = { user_id: randomUUID() };
+    await client.listSessions({ scope });
+    fleet.hold(1);
+    const before = await fleet.totalServed(1);
+    const call = client.listSessions({ scope }).then(
+      () => "answered",
+      (error) => `failed: ${ConnectError.from(error).message}`,
+    );
+    // Each check is a round trip to the replica's process, not a spin.
+    while ((await fleet.totalServed(1)) === before);
+    await fleet.kill(1);
+    expect(await call).toMatch(/^failed/);
+    await fleet.start(1);
+    await client.listSessions({ scope });
+  }, 60_000);
 
   it("refuses connections on a killed replica's address, and answers again once it is started", async () => {
     for (const i of [0, 1]) {

@@ -61,6 +61,12 @@ export interface Fleet {
   kill(i: number): Promise<void>;
   /** SIGTERM (replica i drains its calls), SIGKILL after `graceMs` (default 5 s), and waits. */
   stop(i: number, graceMs?: number): Promise<void>;
+  /**
+   * Slowed replica i answers nothing more: what it sends from now on never reaches its clients,
+   * so the calls it receives stay in flight until it is killed or stopped (started again, it
+   * answers as before). For a kill that is sure to catch calls in flight.
+   */
+  hold(i: number): void;
   /** Starts replica i again, on the same address and ports, and waits until it answers. */
   start(i: number): Promise<void>;
   /** Starts one more replica, at the next address. */
@@ -254,6 +260,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       // The relay last: the calls the replica drains still reach their clients.
       await m.process.stop(graceMs);
       await closeRelay(m);
+    },
+    hold(i) {
+      const m = at(i);
+      if (!m.relay) throw new Error(`replica ${i} is not running slowed: give it \`slowMs\``);
+      for (const relay of m.relay) relay.hold();
     },
     start,
     addReplica: (added) => add(added?.slowMs ?? 0),
