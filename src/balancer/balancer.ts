@@ -35,15 +35,22 @@ const triedKey = createContextKey<Set<Endpoint> | undefined>(undefined, {
 
 /** Attempts sent again at once, on another endpoint, because the server never saw them. */
 const maxResends = 3;
+/**
+ * Costs closer than this factor are taken as equal, and the endpoint with fewer calls in flight
+ * wins: on a shared host latency estimates wander by that much between equal replicas, and
+ * following the wander skewed a healthy fleet's shares by up to a third. A replica that is really
+ * slower (50 ms on a few ms) is many times costlier.
+ */
+const indifference = 1.5;
 /** Added to every latency estimate, so that outstanding calls count between untried endpoints. */
 const minLatencyMs = 0.001;
 
 /**
  * Spreads a client's attempts over the endpoints of its service. Each attempt goes to the cheaper
  * of two endpoints drawn at random (power of two choices), an endpoint's cost being its peak-EWMA
- * latency times its outstanding attempts plus one, as in Finagle and Linkerd: a slow or busy
- * endpoint gets less, a fast one more, and no endpoint is starved of the calls that would show it
- * recovered. An attempt avoids the endpoints the call's earlier attempts went to (a retry, the
+ * latency times its outstanding attempts plus one, as in Finagle and Linkerd (costs within a
+ * factor of 1.5 count as equal, and fewer calls in flight wins): a slow or busy endpoint gets
+ * less, a fast one more, and no endpoint is starved of the calls that would show it recovered. An attempt avoids the endpoints the call's earlier attempts went to (a retry, the
  * second attempt of a hedged read) while another is available; ejected or unhealthy endpoints are
  * skipped unless no other is left. An attempt that no server saw (its connection was refused, or
  * its stream refused unprocessed) goes again at once to another endpoint, without spending a
@@ -196,7 +203,11 @@ export class Balancer {
     if (j >= i) j++;
     const a = candidates[i] as Endpoint;
     const b = candidates[j] as Endpoint;
-    return cost(a, now) <= cost(b, now) ? a : b;
+    const costA = cost(a, now);
+    const costB = cost(b, now);
+    if (costA * indifference < costB) return a;
+    if (costB * indifference < costA) return b;
+    return b.outstanding < a.outstanding ? b : a;
   }
 }
 
