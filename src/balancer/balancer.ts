@@ -44,6 +44,10 @@ const maxResends = 3;
 const indifference = 1.5;
 /** Added to every latency estimate, so that outstanding calls count between untried endpoints. */
 const minLatencyMs = 0.001;
+/** What an endpoint with attempts in flight and no latency to show costs (ms, as a latency). */
+const unknownPenalty = 1_000_000;
+/** The least latency a failed attempt is counted at. */
+const failurePenaltyMs = 1_000;
 
 /**
  * Spreads a client's attempts over the endpoints of its service. Each attempt goes to the cheaper
@@ -88,7 +92,7 @@ export class Balancer {
 
   /** Sends one attempt to the endpoint chosen for it. */
   readonly send = async (req: UnaryRequest): Promise<UnaryResponse> => {
-    if (this.set.endpoints.length === 0) await this.set.ready();
+    if (this.set.endpoints.length === 0) await untilReady(this.set.ready(), req);
     const count = this.set.endpoints.length;
     if (count === 0) {
       throw new ConnectError(
@@ -121,14 +125,19 @@ export class Balancer {
       } catch (e) {
         const error = ConnectError.from(e);
         const now = performance.now();
-        endpoint.latency.observe(now - start, now);
         const verdict = this.judge(error, req);
+        // A failure counts as slow, however fast: an endpoint that fails at once must not look
+        // like the fastest.
+        endpoint.latency.observe(
+          verdict === "failed" ? Math.max(now - start, failurePenaltyMs) : now - start,
+          now,
+        );
         if (verdict === "failed") this.outliers?.failed(endpoint, now);
         else if (verdict === "answered") this.outliers?.succeeded(endpoint);
         if (verdict === "failed" && failureKind(error) !== "status") this.set.connectionFailed();
         if (
           verdict === "failed" &&
-          failureKind(error) === "refused" &&
+          neverSeen(error) &&
           resends < maxResends &&
           this.hasUntried(tried, now)
         ) {
@@ -211,7 +220,43 @@ export class Balancer {
   }
 }
 
-/** Peak-EWMA latency weighted by the attempts the endpoint is working on. */
+/**
+ * Peak-EWMA latency weighted by the attempts the endpoint is working on. An endpoint with no
+ * latency to show (new, or back after a long rest) but attempts in flight costs a penalty, as in
+ * Finagle: otherwise its near-zero estimate would draw every concurrent call before it answers
+ * one, and all of them would wait on it if it does not answer.
+ */
 function cost(endpoint: Endpoint, now: number): number {
-  return (endpoint.latency.valueAt(now) + minLatencyMs) * (endpoint.outstanding + 1);
+  const latency = endpoint.latency.valueAt(now);
+  if (latency < minLatencyMs && endpoint.outstanding > 0)
+    return unknownPenalty + endpoint.outstanding;
+  return (latency + minLatencyMs) * (endpoint.outstanding + 1);
+}
+
+/**
+ * Whether the server never saw the attempt: the transport's own report of a refused connection
+ * or stream (it carries node's error as its cause). A server's status whose message merely
+ * mentions a refusal is an answer, and is never sent again here.
+ */
+function neverSeen(error: ConnectError): boolean {
+  return error.cause !== undefined && failureKind(error) === "refused";
+}
+
+/** The first resolution, or the call's end (its deadline or cancel), whichever comes first. */
+async function untilReady(ready: Promise<void> | undefined, req: UnaryRequest): Promise<void> {
+  if (ready === undefined) return;
+  const signal = req.signal;
+  if (signal.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(ConnectError.from(signal.reason, Code.Canceled));
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
 }

@@ -18,6 +18,8 @@ export interface EndpointSetOptions {
 
 /** Resolutions after connection failures are this far apart at least, or the interval if shorter. */
 const minResolveGapMs = 5_000;
+/** A resolution not answered by then fails: calls waiting for a first one are not held longer. */
+const resolveTimeoutMs = 10_000;
 
 /**
  * The endpoints of a service: one per address of each URL of its `baseUrl`. Host names are
@@ -77,13 +79,13 @@ export class EndpointSet {
     this.byOrigin.clear();
   }
 
+  /** Resolves every target; never rejects: a failure is kept in `lastError`. */
   private resolve(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.resolving ??= (async () => {
       this.lastResolvedAt = performance.now();
-      const { targets, resolver } = this.options;
-      const results = await Promise.allSettled(
-        targets.map((t) => (isAddress(t.hostname) ? [t.hostname] : resolver(t.hostname))),
-      );
+      const { targets } = this.options;
+      const results = await Promise.allSettled(targets.map((t) => this.addressesOf(t)));
       const found: [ServiceTarget, readonly string[]][] = [];
       let failure: Error | undefined;
       results.forEach((result, i) => {
@@ -91,10 +93,10 @@ export class EndpointSet {
         if (result.status === "fulfilled" && result.value.length > 0) {
           found.push([target, result.value]);
         } else {
-          failure =
-            result.status === "rejected"
-              ? resolutionError(target, result.reason)
-              : resolutionError(target, new Error("no address"));
+          failure = resolutionError(
+            target,
+            result.status === "rejected" ? result.reason : new Error("no address"),
+          );
           // What this target had stays: a name that fails to resolve for a moment loses nothing.
           const kept = this.endpoints.filter((e) => e.where.target === target);
           found.push([target, kept.map((e) => e.where.address)]);
@@ -102,10 +104,43 @@ export class EndpointSet {
       });
       this.lastError = failure;
       if (!this.closed) this.update(found);
-    })().finally(() => {
-      this.resolving = undefined;
-    });
+    })()
+      .catch((error: unknown) => {
+        // A connection that could not be leased: calls report it until the next resolution.
+        this.lastError = error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => {
+        this.resolving = undefined;
+      });
     return this.resolving;
+  }
+
+  /**
+   * The addresses of `target`, from the resolver unless it is one already. A resolver that
+   * throws, gives something else than a list, or takes longer than {@link resolveTimeoutMs}
+   * fails this target's resolution, and only it.
+   */
+  private async addressesOf(target: ServiceTarget): Promise<readonly string[]> {
+    if (isAddress(target.hostname)) return [target.hostname];
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${resolveTimeoutMs / 1000} s`)),
+        resolveTimeoutMs,
+      ).unref();
+    });
+    try {
+      const addresses = await Promise.race([
+        Promise.resolve().then(() => this.options.resolver(target.hostname)),
+        late,
+      ]);
+      if (!Array.isArray(addresses) || addresses.some((a) => typeof a !== "string")) {
+        throw new TypeError("the resolver gave something else than a list of addresses");
+      }
+      return addresses;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private update(found: readonly (readonly [ServiceTarget, readonly string[]])[]): void {

@@ -22,18 +22,24 @@ export interface HealthCheckTarget {
   readonly serviceName: string;
   /** Writes a deadline into a request's header, in the protocol's own header. */
   readonly writeDeadline: (header: Headers, timeoutMs: number) => void;
+  /** Adds the client's credentials, for a gateway in front of the replicas that asks for them. */
+  readonly writeCredentials: (header: Headers) => void;
 }
 
 /**
  * Asks every endpoint `grpc.health.v1.Health/Check` for the service, every `intervalMs`, on the
  * endpoint's own connections and protocol. One that answers NOT_SERVING, or does not answer in
  * time, takes no calls until it answers SERVING again, unless no endpoint does. A server without
- * the health service (UNIMPLEMENTED) is taken as serving: it cannot say otherwise.
+ * the health service (UNIMPLEMENTED) is taken as serving: it cannot say otherwise. A check
+ * refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED) says nothing of the replica and
+ * leaves its state as it was; an endpoint whose last check is still out is not asked again.
  */
 export class HealthChecker {
   private readonly timer: NodeJS.Timeout;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
+  /** Endpoints whose check is out: a late answer must not overwrite a newer one. */
+  private readonly checking = new Set<Endpoint>();
 
   constructor(
     options: Required<HealthCheckOptions>,
@@ -55,8 +61,10 @@ export class HealthChecker {
   }
 
   private async check(endpoint: Endpoint): Promise<void> {
-    if (endpoint.draining) return;
+    if (endpoint.draining || this.checking.has(endpoint)) return;
+    this.checking.add(endpoint);
     const header = new Headers();
+    this.target.writeCredentials(header);
     this.target.writeDeadline(header, this.timeoutMs);
     const request = {
       stream: false,
@@ -74,8 +82,12 @@ export class HealthChecker {
       const response = await endpoint.send(request);
       endpoint.healthy = (response.message as HealthCheckResponse).status === ServingStatus.SERVING;
     } catch (error) {
-      endpoint.healthy = ConnectError.from(error).code === Code.Unimplemented;
+      const code = ConnectError.from(error).code;
+      if (code !== Code.Unauthenticated && code !== Code.PermissionDenied) {
+        endpoint.healthy = code === Code.Unimplemented;
+      }
     } finally {
+      this.checking.delete(endpoint);
       endpoint.settled();
     }
   }

@@ -90,6 +90,12 @@ export function createBalancedTransport(
       ...resolved.healthCheck,
       serviceName: options.serviceName,
       writeDeadline,
+      writeCredentials: (header) => {
+        if (resolved.apiKey !== undefined) header.set("x-api-key", resolved.apiKey);
+        if (resolved.bearerToken !== undefined) {
+          header.set("authorization", `Bearer ${resolved.bearerToken}`);
+        }
+      },
     },
   });
   const unary = createUnaryCall({

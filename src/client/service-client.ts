@@ -47,6 +47,10 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
     this.rpc = createClient(service, transport);
     this.balancer = balancer;
     this.release = release;
+    // A client dropped without close() gives its connections back and stops its balancer's
+    // timers (re-resolution, outlier intervals, health checks), which would otherwise keep them
+    // alive for good.
+    unclosed.register(this, release, this);
   }
 
   /** Runs one facade call, unless the client is closed. @internal */
@@ -140,7 +144,10 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
     this.closing ??= new Promise<void>((resolve) => {
       if (this.active === 0) resolve();
       else this.drained = resolve;
-    }).then(() => this.release());
+    }).then(() => {
+      unclosed.unregister(this);
+      this.release();
+    });
     return this.closing;
   }
 
@@ -149,6 +156,9 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
     return this.close();
   }
 }
+
+/** Releases the connections of clients collected without having been closed. */
+const unclosed = new FinalizationRegistry<() => void>((release) => release());
 
 /** One page of a list: its items, and the token of the next page ("" after the last). */
 export interface Page<T> {

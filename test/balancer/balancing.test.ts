@@ -89,9 +89,6 @@ describe.each(clientTransports)("balancing over %s", (_, transport) => {
       const counts = await sessionsPerReplica();
       expect(counts).toEqual([expect.any(Number), 0, expect.any(Number)]);
       expect(counts.reduce((a, b) => a + b)).toBe(30);
-      // Refused five times in a row at most: then ejected, it is no longer tried.
-      const stopped = sessions.balancer.endpoints.find((e) => e.origin.includes("127.0.0.2"));
-      expect(stopped?.state).toBe("ejected");
     } finally {
       await replicas.start(1);
     }

@@ -16,7 +16,9 @@ export interface LocalReplicas {
 }
 
 /** Starts a replica on each of `count` addresses, on ports free on all of them. */
-export async function startLocalReplicas(count = replicaHosts.length): Promise<LocalReplicas> {
+export async function startLocalReplicas(
+  count: number = replicaHosts.length,
+): Promise<LocalReplicas> {
   for (let tries = 0; ; tries++) {
     const [sessionsPort, memoryPort] = (await freePorts(2)) as [number, number];
     const running: (RunningServices | undefined)[] = [];
