@@ -3,6 +3,7 @@
 // proxy in (what a connection reset or the server's outage takes down with it still depends on
 // timing); the record of every call; and the tally of what the services stored.
 import * as http2 from "node:http2";
+import { readTimeoutMs } from "../../src/policy/deadline-header.js";
 import type { Attempt, Fault, PlannedRequest } from "../support/fault-proxy.js";
 import { mulberry32 } from "../support/mulberry32.js";
 
@@ -130,6 +131,8 @@ export interface CallRecord {
   readonly code?: string;
   /** When the call failed with a ServiceUnavailableError: its reason ("circuit-open", ...). */
   readonly reason?: string;
+  /** When the call failed with a ServiceUnavailableError: how many attempts it made. */
+  readonly attempts?: number;
   /** When the call failed: its message, for failure reports. */
   readonly message?: string;
 }
@@ -218,6 +221,53 @@ export function faultsByKind(attempts: readonly Attempt[]): Record<string, numbe
   const counts: Record<string, number> = {};
   for (const attempt of attempts) counts[attempt.fault] = (counts[attempt.fault] ?? 0) + 1;
   return counts;
+}
+
+/** Whether the proxy answered the attempt itself with a 503 or a gRPC UNAVAILABLE. */
+export function isTransientAnswer(attempt: Attempt): boolean {
+  return attempt.fault === "status" || attempt.fault === "grpc-status";
+}
+
+/** The attempts of each call (by marker), in the order the proxies received them. */
+export function attemptsByMarker(attempts: readonly Attempt[]): Map<number, Attempt[]> {
+  const byMarker = new Map<number, Attempt[]>();
+  for (const attempt of attempts) {
+    const marker = attempt.headers[markerHeader];
+    if (marker === undefined) continue;
+    const list = byMarker.get(Number(marker)) ?? [];
+    list.push(attempt);
+    byMarker.set(Number(marker), list);
+  }
+  return byMarker;
+}
+
+/**
+ * The retries after a 503 or UNAVAILABLE answer, and those of them that carried no less time on
+ * the wire (`grpc-timeout` or `connect-timeout-ms`) than the attempt before. Such a retry comes at
+ * least half a retry delay later and must send the time left of the call's deadline, so `fresh` is
+ * empty for a client that does, however slow the machine. (After a reset, a transport may send the
+ * request again at once as it was, e.g. when a reused keep-alive socket turns out closed: those
+ * are not counted.)
+ */
+export function retryDeadlines(byMarker: ReadonlyMap<number, readonly Attempt[]>): {
+  checked: number;
+  fresh: Attempt[];
+} {
+  let checked = 0;
+  const fresh: Attempt[] = [];
+  for (const list of byMarker.values()) {
+    for (let i = 1; i < list.length; i++) {
+      const before = list[i - 1] as Attempt;
+      const attempt = list[i] as Attempt;
+      if (!isTransientAnswer(before)) continue;
+      const previousMs = readTimeoutMs(new Headers(before.headers));
+      const timeoutMs = readTimeoutMs(new Headers(attempt.headers));
+      if (previousMs === undefined || timeoutMs === undefined) continue;
+      checked++;
+      if (timeoutMs >= previousMs) fresh.push(attempt);
+    }
+  }
+  return { checked, fresh };
 }
 
 /** `{ a: 1, b: 2 }` as "a=1 b=2", keys sorted; "none" when empty. */
