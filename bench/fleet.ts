@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type LoadBalancing, SessionsServiceClient } from "../src/index.js";
 import { type Fleet, fleetHosts, startFleet } from "../test/support/fleet.js";
+import { formatWithBiome } from "./harness/report/biome-format.js";
 
 const { values } = parseArgs({
   options: {
@@ -121,5 +122,5 @@ const lines = [
 const markdown = lines.join("\n");
 process.stdout.write(markdown);
 await mkdir(values.out, { recursive: true });
-await writeFile(`${values.out}/fleet.md`, markdown);
+await writeFile(`${values.out}/fleet.md`, await formatWithBiome(markdown, "fleet.md"));
 process.exit(0);
