@@ -1,12 +1,13 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 import { Balancer } from "../balancer/balancer.js";
 import type { EndpointAddress, EndpointConnection } from "../balancer/endpoint.js";
 import { parseServiceUrls } from "../balancer/service-urls.js";
-import { connectTimeoutValue, grpcTimeoutValue } from "../policy/deadline-header.js";
+import { writeConnectDeadline, writeGrpcDeadline } from "../policy/deadline-header.js";
 import type { EndpointTarget } from "../transport/endpoint-target.js";
 import { createHttp1JsonSender } from "../transport/http1-json-transport.js";
 import { createGrpcSender } from "../transport/http2-grpc-transport.js";
 import { createHttp2JsonSender } from "../transport/http2-json-transport.js";
+import { unaryOnly } from "../transport/transport-options.js";
 import { createUnaryCall } from "../transport/unary-call.js";
 import { leaseHttp1Agent, leaseHttp2Connections } from "./connection-pool.js";
 import type { LeasedTransport } from "./create-transport.js";
@@ -44,9 +45,7 @@ export function createBalancedTransport(
   const first = targets[0] as (typeof targets)[number];
   const grpc = resolved.transport === "grpc";
   const http1 = resolved.httpVersion === "1.1" && !grpc;
-  const writeDeadline = grpc
-    ? (header: Headers, ms: number) => header.set("grpc-timeout", grpcTimeoutValue(ms))
-    : (header: Headers, ms: number) => header.set("connect-timeout-ms", connectTimeoutValue(ms));
+  const writeDeadline = grpc ? writeGrpcDeadline : writeConnectDeadline;
 
   const connect = (where: EndpointAddress): EndpointConnection => {
     const target: EndpointTarget = {
@@ -108,11 +107,7 @@ export function createBalancedTransport(
   return {
     transport: {
       unary,
-      stream() {
-        return Promise.reject(
-          new ConnectError("the ContextIQ clients make unary calls only", Code.Unimplemented),
-        );
-      },
+      stream: unaryOnly("a ContextIQ client"),
     },
     balancer,
     release: () => balancer.close(),

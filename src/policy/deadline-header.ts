@@ -35,6 +35,16 @@ export function writeTimeoutMs(header: Headers, timeoutMs: number): void {
   }
 }
 
+/** Writes a Connect request's deadline: `connect-timeout-ms`. */
+export function writeConnectDeadline(header: Headers, timeoutMs: number): void {
+  header.set("connect-timeout-ms", connectTimeoutValue(timeoutMs));
+}
+
+/** Writes a gRPC request's deadline: `grpc-timeout`. */
+export function writeGrpcDeadline(header: Headers, timeoutMs: number): void {
+  header.set("grpc-timeout", grpcTimeoutValue(timeoutMs));
+}
+
 /** A `connect-timeout-ms` value for `timeoutMs`: whole ms, rounded up, at least 1. */
 export function connectTimeoutValue(timeoutMs: number): string {
   return String(Math.max(1, Math.ceil(timeoutMs)));

@@ -1,7 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
-import { connectTimeoutValue } from "../policy/deadline-header.js";
+import { writeConnectDeadline } from "../policy/deadline-header.js";
 import { unreadCallSignal } from "./call-signal.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
 import {
@@ -19,7 +19,7 @@ import {
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
 import { toJsonBulk } from "./to-json-bulk.js";
-import type { ClosableTransport, TransportOptions } from "./transport-options.js";
+import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp1JsonTransport}. */
@@ -65,8 +65,7 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
     baseUrl,
     interceptors: options.interceptors,
     defaultTimeoutMs: options.defaultTimeoutMs,
-    writeDeadline: (header, deadlineMs) =>
-      header.set("connect-timeout-ms", connectTimeoutValue(deadlineMs)),
+    writeDeadline: writeConnectDeadline,
     send,
   });
 
@@ -82,14 +81,7 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
         if (--inFlight === 0) closing?.();
       }
     },
-    stream() {
-      return Promise.reject(
-        new ConnectError(
-          "the HTTP/1.1 JSON transport supports unary calls only",
-          Code.Unimplemented,
-        ),
-      );
-    },
+    stream: unaryOnly("the HTTP/1.1 JSON transport"),
     close() {
       closed ??= options.agent
         ? Promise.resolve()

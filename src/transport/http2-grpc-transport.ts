@@ -1,5 +1,5 @@
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
-import { grpcTimeoutValue } from "../policy/deadline-header.js";
+import { writeGrpcDeadline } from "../policy/deadline-header.js";
 import { type EndpointTarget, parseBaseUrl } from "./endpoint-target.js";
 import { fromBinaryUnboxed } from "./from-binary-unboxed.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame, prefixBytes } from "./grpc-frame.js";
@@ -13,7 +13,7 @@ import {
   sendHttp2Unary,
 } from "./http2-unary-exchange.js";
 import { toBinaryBulk } from "./to-binary-bulk.js";
-import type { ClosableTransport, TransportOptions } from "./transport-options.js";
+import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp2GrpcTransport}; "http://" means h2c, "https://" TLS with ALPN h2. */
@@ -42,17 +42,13 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ht
     baseUrl,
     interceptors: options.interceptors,
     defaultTimeoutMs: options.defaultTimeoutMs,
-    writeDeadline: (header, deadlineMs) => header.set("grpc-timeout", grpcTimeoutValue(deadlineMs)),
+    writeDeadline: writeGrpcDeadline,
     send: createGrpcSender(pool, target),
   });
 
   return {
     unary,
-    stream() {
-      return Promise.reject(
-        new ConnectError("the HTTP/2 gRPC transport supports unary calls only", Code.Unimplemented),
-      );
-    },
+    stream: unaryOnly("the HTTP/2 gRPC transport"),
     close() {
       return options.pool ? Promise.resolve() : pool.close();
     },

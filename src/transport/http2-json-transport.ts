@@ -1,5 +1,5 @@
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
-import { connectTimeoutValue } from "../policy/deadline-header.js";
+import { writeConnectDeadline } from "../policy/deadline-header.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
 import { type EndpointTarget, parseBaseUrl, responseTooLarge } from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
@@ -8,7 +8,7 @@ import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { errorFromBrokenStream } from "./http2-stream-error.js";
 import { type Http2UnaryProtocol, sendHttp2Unary } from "./http2-unary-exchange.js";
 import { toJsonBulk } from "./to-json-bulk.js";
-import type { ClosableTransport, TransportOptions } from "./transport-options.js";
+import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp2JsonTransport}; "http://" means h2c, "https://" TLS with ALPN h2. */
@@ -41,18 +41,13 @@ export function createHttp2JsonTransport(options: Http2JsonTransportOptions): Ht
     baseUrl,
     interceptors: options.interceptors,
     defaultTimeoutMs: options.defaultTimeoutMs,
-    writeDeadline: (header, deadlineMs) =>
-      header.set("connect-timeout-ms", connectTimeoutValue(deadlineMs)),
+    writeDeadline: writeConnectDeadline,
     send: createHttp2JsonSender(pool, target),
   });
 
   return {
     unary,
-    stream() {
-      return Promise.reject(
-        new ConnectError("the HTTP/2 JSON transport supports unary calls only", Code.Unimplemented),
-      );
-    },
+    stream: unaryOnly("the HTTP/2 JSON transport"),
     close() {
       return options.pool ? Promise.resolve() : pool.close();
     },

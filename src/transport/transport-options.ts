@@ -1,4 +1,4 @@
-import type { Interceptor, Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 
 /** What both of this package's transports take, besides where their connections come from. */
 export interface TransportOptions {
@@ -22,3 +22,9 @@ export interface ClosableTransport extends Transport {
 
 /** readMaxBytes and writeMaxBytes unless given: gRPC's and connect's usual 4 MiB. */
 export const defaultMaxBytes = 4 * 1024 * 1024;
+
+/** `Transport.stream` of a transport for unary calls only: the ContextIQ contracts have no stream. */
+export function unaryOnly(transport: string): Transport["stream"] {
+  return () =>
+    Promise.reject(new ConnectError(`${transport} supports unary calls only`, Code.Unimplemented));
+}
