@@ -95,14 +95,15 @@ describe("a misbehaving endpoint among replicas", () => {
         maxRetries: 0,
         env: {},
       });
-      // Made before any endpoint answered: nothing tells the endpoints apart yet, and calls in
-      // flight spread them evenly.
+      // Made before any endpoint answered: nothing tells the endpoints apart yet, and each call
+      // goes to the less busy of two, which keeps the three within one call of each other around
+      // an even share: at most 8 of 21.
       const burst = async () =>
         (
           await Promise.allSettled(Array.from({ length: 21 }, () => sessions.createSession()))
         ).filter((o) => o.status === "rejected").length;
       const firstFailures = await burst();
-      expect(silent.requests).toBeLessThanOrEqual(7);
+      expect(silent.requests).toBeLessThanOrEqual(8);
       expect(firstFailures).toBe(silent.requests);
       const held = silent.requests;
       expect(await burst()).toBe(0);
