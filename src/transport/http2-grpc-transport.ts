@@ -1,28 +1,23 @@
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { writeGrpcDeadline } from "../policy/deadline-header.js";
-import { type EndpointTarget, parseBaseUrl } from "./endpoint-target.js";
+import type { EndpointTarget } from "./endpoint-target.js";
 import { fromBinaryUnboxed } from "./from-binary-unboxed.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame, prefixBytes } from "./grpc-frame.js";
 import { errorFromGrpcStatus, errorFromHttpResponse } from "./grpc-status.js";
-import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+import type { Http2ConnectionPool } from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { errorFromBrokenStream } from "./http2-stream-error.js";
+import { createHttp2Transport, type Http2TransportOptions } from "./http2-transport.js";
 import {
   type Http2Answer,
   type Http2UnaryProtocol,
   sendHttp2Unary,
 } from "./http2-unary-exchange.js";
 import { toBinaryBulk } from "./to-binary-bulk.js";
-import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
-import { createUnaryCall } from "./unary-call.js";
+import type { ClosableTransport } from "./transport-options.js";
 
 /** Options of {@link createHttp2GrpcTransport}; "http://" means h2c, "https://" TLS with ALPN h2. */
-export interface Http2GrpcTransportOptions extends TransportOptions {
-  /** Connections to share with other transports; the transport then leaves them open on close. */
-  readonly pool?: Http2ConnectionPool | undefined;
-  /** How the transport's own pool connects and keeps connections, when `pool` is not given. */
-  readonly poolOptions?: Http2PoolOptions | undefined;
-}
+export type Http2GrpcTransportOptions = Http2TransportOptions;
 
 /** A connect Transport for gRPC over node:http2, with a way to close its connections. */
 export type Http2GrpcTransport = ClosableTransport;
@@ -36,23 +31,11 @@ const userAgent = "contextiq-clients/0.1 grpc-node-http2";
  * on it unchanged. Streaming RPCs are not supported (the ContextIQ contracts have none).
  */
 export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Http2GrpcTransport {
-  const { url, baseUrl, target } = parseBaseUrl(options);
-  const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
-  const unary = createUnaryCall({
-    baseUrl,
-    interceptors: options.interceptors,
-    defaultTimeoutMs: options.defaultTimeoutMs,
+  return createHttp2Transport(options, {
+    name: "the HTTP/2 gRPC transport",
     writeDeadline: writeGrpcDeadline,
-    send: createGrpcSender(pool, target),
+    createSender: createGrpcSender,
   });
-
-  return {
-    unary,
-    stream: unaryOnly("the HTTP/2 gRPC transport"),
-    close() {
-      return options.pool ? Promise.resolve() : pool.close();
-    },
-  };
 }
 
 /**

@@ -1,23 +1,18 @@
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { writeConnectDeadline } from "../policy/deadline-header.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
-import { type EndpointTarget, parseBaseUrl, responseTooLarge } from "./endpoint-target.js";
+import { type EndpointTarget, responseTooLarge } from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
-import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+import type { Http2ConnectionPool } from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { errorFromBrokenStream } from "./http2-stream-error.js";
+import { createHttp2Transport, type Http2TransportOptions } from "./http2-transport.js";
 import { type Http2UnaryProtocol, sendHttp2Unary } from "./http2-unary-exchange.js";
 import { toJsonBulk } from "./to-json-bulk.js";
-import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
-import { createUnaryCall } from "./unary-call.js";
+import type { ClosableTransport } from "./transport-options.js";
 
 /** Options of {@link createHttp2JsonTransport}; "http://" means h2c, "https://" TLS with ALPN h2. */
-export interface Http2JsonTransportOptions extends TransportOptions {
-  /** Connections to share with other transports; the transport then leaves them open on close. */
-  readonly pool?: Http2ConnectionPool | undefined;
-  /** How the transport's own pool connects and keeps connections, when `pool` is not given. */
-  readonly poolOptions?: Http2PoolOptions | undefined;
-}
+export type Http2JsonTransportOptions = Http2TransportOptions;
 
 /** A connect Transport for the Connect protocol's JSON over node:http2, with a way to close it. */
 export type Http2JsonTransport = ClosableTransport;
@@ -35,23 +30,11 @@ const jsonReadOptions = { ignoreUnknownFields: true };
  * none).
  */
 export function createHttp2JsonTransport(options: Http2JsonTransportOptions): Http2JsonTransport {
-  const { url, baseUrl, target } = parseBaseUrl(options);
-  const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
-  const unary = createUnaryCall({
-    baseUrl,
-    interceptors: options.interceptors,
-    defaultTimeoutMs: options.defaultTimeoutMs,
+  return createHttp2Transport(options, {
+    name: "the HTTP/2 JSON transport",
     writeDeadline: writeConnectDeadline,
-    send: createHttp2JsonSender(pool, target),
+    createSender: createHttp2JsonSender,
   });
-
-  return {
-    unary,
-    stream: unaryOnly("the HTTP/2 JSON transport"),
-    close() {
-      return options.pool ? Promise.resolve() : pool.close();
-    },
-  };
 }
 
 /**

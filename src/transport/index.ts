@@ -30,6 +30,7 @@ export {
   type Http2JsonTransport,
   type Http2JsonTransportOptions,
 } from "./http2-json-transport.js";
+export type { Http2TransportOptions } from "./http2-transport.js";
 export {
   createKeepAliveAgent,
   type KeepAliveAgent,

@@ -1,0 +1,47 @@
+import type { UnaryRequest, UnaryResponse } from "@connectrpc/connect";
+import { type EndpointTarget, parseBaseUrl } from "./endpoint-target.js";
+import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
+import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
+import { createUnaryCall } from "./unary-call.js";
+
+/** What both HTTP/2 transports take; "http://" means h2c, "https://" TLS with ALPN h2. */
+export interface Http2TransportOptions extends TransportOptions {
+  /** Connections to share with other transports; the transport then leaves them open on close. */
+  readonly pool?: Http2ConnectionPool | undefined;
+  /** How the transport's own pool connects and keeps connections, when `pool` is not given. */
+  readonly poolOptions?: Http2PoolOptions | undefined;
+}
+
+/** What sets one HTTP/2 transport apart from the other: its protocol's deadline and sender. */
+export interface Http2Protocol {
+  /** E.g. "the HTTP/2 gRPC transport", for errors. */
+  readonly name: string;
+  readonly writeDeadline: (header: Headers, timeoutMs: number) => void;
+  readonly createSender: (
+    pool: Http2ConnectionPool,
+    target: EndpointTarget,
+  ) => (req: UnaryRequest) => Promise<UnaryResponse>;
+}
+
+/** A transport of `protocol` on `options.pool`, or on a pool of its own that close() closes. */
+export function createHttp2Transport(
+  options: Http2TransportOptions,
+  protocol: Http2Protocol,
+): ClosableTransport {
+  const { url, baseUrl, target } = parseBaseUrl(options);
+  const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
+  const unary = createUnaryCall({
+    baseUrl,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    writeDeadline: protocol.writeDeadline,
+    send: protocol.createSender(pool, target),
+  });
+  return {
+    unary,
+    stream: unaryOnly(protocol.name),
+    close() {
+      return options.pool ? Promise.resolve() : pool.close();
+    },
+  };
+}
