@@ -10,6 +10,8 @@ export interface EndpointTarget {
   readonly pathPrefix: string;
   readonly readMaxBytes: number;
   readonly writeMaxBytes: number;
+  /** Messages of at least this many bytes are sent gzipped; undefined sends none compressed. */
+  readonly compressMinBytes?: number | undefined;
 }
 
 /** A transport's base URL, parsed once: the URL, the base for requests' `url`, and its target. */
