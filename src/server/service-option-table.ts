@@ -75,6 +75,20 @@ export const serviceOptionTable = optionTable({
     variable: "CONTEXTIQ_MAX_CONNECTION_AGE_GRACE",
     summary: "seconds an aged connection's calls get before it is cut",
   },
+  maxWatchers: {
+    kind: wholeNumber({ min: 1, max: 2_147_483_647, of: "watches" }),
+    variable: "CONTEXTIQ_MAX_WATCHERS",
+    default: 1000,
+    summary: "WatchEvents streams the Sessions service runs at once",
+  },
+  // Long enough for a reader busy with one event (a model call); a reader that is gone is found
+  // by the heartbeats' keepalive sooner.
+  watchStallTimeoutMs: {
+    kind: duration({ min: 1, max: maxTimerMs }),
+    variable: "CONTEXTIQ_WATCH_STALL_TIMEOUT",
+    default: 30_000,
+    summary: "seconds a watcher may leave an event unread before it is cut",
+  },
   port: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
   sessionsPort: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
   memoryPort: { kind: wholeNumber({ min: 0, max: 65_535 }), default: 0 },
@@ -97,6 +111,8 @@ export interface ServiceLimits {
   readonly maxConnectionAgeMs: number | undefined;
   /** Undefined: an aged connection's calls take as long as they take. */
   readonly maxConnectionAgeGraceMs: number | undefined;
+  readonly maxWatchers: number;
+  readonly watchStallTimeoutMs: number;
 }
 
 /** The entries of the limits: the options with a variable for `contextiq serve`. */
@@ -141,5 +157,7 @@ function limitsFrom({ read }: OptionReader): ServiceLimits {
     readMaxBytes: read(table.readMaxBytes),
     maxConnectionAgeMs: read(table.maxConnectionAgeMs),
     maxConnectionAgeGraceMs: read(table.maxConnectionAgeGraceMs),
+    maxWatchers: read(table.maxWatchers),
+    watchStallTimeoutMs: read(table.watchStallTimeoutMs),
   };
 }

@@ -107,7 +107,14 @@ export async function startServices(options: StartServicesOptions = {}): Promise
         routes: (router: ConnectRouter) => {
           router.service(
             SessionsService,
-            createSessionsService({ store: sessionsStore, ...clock }),
+            createSessionsService({
+              store: sessionsStore,
+              ...clock,
+              watch: {
+                maxWatchers: limits.maxWatchers,
+                stallTimeoutMs: limits.watchStallTimeoutMs,
+              },
+            }),
           );
         },
       }),

@@ -70,8 +70,11 @@ describe("the generated services", () => {
     expect(names).toEqual(expect.arrayContaining(rpcs));
   });
 
-  it("are all unary", () => {
-    expect(methods.filter((m) => m.methodKind !== "unary").map((m) => m.name)).toEqual([]);
+  it("are unary, but for WatchEvents, a server stream", () => {
+    const streams = methods.filter((m) => m.methodKind !== "unary");
+    expect(streams.map((m) => [m.name, m.methodKind])).toEqual([
+      ["WatchEvents", "server_streaming"],
+    ]);
   });
 
   it("name every RPC with a verb whose retry rule is known", () => {
@@ -81,17 +84,18 @@ describe("the generated services", () => {
       "BatchGet",
       "List",
       "Search",
+      "Watch",
       "Update",
       "End",
       "Delete",
     );
-    expect(methods.length).toBeGreaterThanOrEqual(18);
+    expect(methods.length).toBeGreaterThanOrEqual(19);
     expect(classified).toHaveLength(methods.length);
   });
 });
 
 describe("idempotency levels", () => {
-  it.each(named("Get", "BatchGet", "List", "Search").map((m) => [m.name, m]))(
+  it.each(named("Get", "BatchGet", "List", "Search", "Watch").map((m) => [m.name, m]))(
     "%s is a read: NO_SIDE_EFFECTS",
     (_, method) => {
       expect(Idempotency[method.idempotency]).toBe("NO_SIDE_EFFECTS");

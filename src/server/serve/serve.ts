@@ -11,6 +11,7 @@ import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@conne
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { resolvePort, resolveServiceLimits } from "../service-option-table.js";
 import { createAuthInterceptor } from "./auth.js";
+import { callContext } from "./call-context.js";
 import {
   clientCertificateContext,
   createClientCertificateInterceptor,
@@ -107,7 +108,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     maxConnectionAgeGraceMs,
   } = resolveServiceLimits(options, "serve");
 
-  // Aborted when close() starts: readiness turns false and Watch streams end.
+  // Aborted when close() starts: readiness turns false, and Watch and WatchEvents streams end.
   const draining = new AbortController();
   // Aborted just before the drain bound: every handler's context signal aborts with it.
   const shutdown = new AbortController();
@@ -144,7 +145,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       readMaxBytes,
       jsonOptions: strictJson,
       interceptors,
-      ...(mutualTls ? { contextValues: clientCertificateContext } : {}),
+      contextValues: (request) =>
+        callContext(
+          request,
+          draining.signal,
+          mutualTls ? clientCertificateContext(request) : undefined,
+        ),
       shutdownSignal: shutdown.signal,
       fallback: createHealthHttpHandler(probe),
       // No compressed requests or responses: the clients send none, and refusing them takes away

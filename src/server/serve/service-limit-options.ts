@@ -64,4 +64,16 @@ export interface ServiceLimitOptions {
    * to none.
    */
   maxConnectionAgeGraceMs?: number | undefined;
+  /**
+   * WatchEvents streams the Sessions service runs at once; one more is RESOURCE_EXHAUSTED
+   * (`CONTEXTIQ_MAX_WATCHERS` for `contextiq serve`). Defaults to 1000.
+   */
+  maxWatchers?: number | undefined;
+  /**
+   * How long a watcher may leave an event unread, in ms, its flow-control windows full, before
+   * its stream is cut (`CONTEXTIQ_WATCH_STALL_TIMEOUT`, in seconds, for `contextiq serve`); it
+   * then watches again after the last event it read. The service holds at most a page of events
+   * for it meanwhile. Defaults to 30 seconds.
+   */
+  watchStallTimeoutMs?: number | undefined;
 }

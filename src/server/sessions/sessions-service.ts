@@ -24,12 +24,15 @@ import {
 } from "../validation/rules.js";
 import { Violations } from "../validation/violations.js";
 import { defaultTtlSeconds, expiresAtMs, inactiveError } from "./lifecycle.js";
+import { createEventWatch, type WatchLimits } from "./watch-events.js";
 
 /** What the Sessions handlers run on. */
 export interface SessionsServiceDeps {
   readonly store: SessionsStore;
   /** Current time in ms since the epoch. Defaults to Date.now. */
   readonly now?: () => number;
+  /** Bounds of WatchEvents. Defaults to 1000 watches and 30 s unread. */
+  readonly watch?: WatchLimits;
 }
 
 /**
@@ -39,6 +42,7 @@ export interface SessionsServiceDeps {
 export function createSessionsService({
   store,
   now = Date.now,
+  watch = { maxWatchers: 1000, stallTimeoutMs: 30_000 },
 }: SessionsServiceDeps): ServiceImpl<typeof SessionsService> {
   const tokens = new PageTokens(store.pageTokenKey, now);
 
@@ -176,5 +180,7 @@ export function createSessionsService({
       );
       return { events: items, ...page };
     },
+
+    watchEvents: createEventWatch(store, now, watch),
   };
 }

@@ -108,3 +108,17 @@ export function listRevisionsQueries(memoryId: string, page: PageRequest): PageQ
     page.limit,
   );
 }
+
+/** Up to `limit` events of a session (of one type, if given) after `position`, oldest first. */
+export function eventsAfterQuery(
+  query: { sessionId: string; eventType: string },
+  position: number,
+  limit: number,
+): Statement {
+  const where = ["session_id = ?", ...(query.eventType ? ["event_type = ?"] : []), "seq > ?"];
+  const params = [query.sessionId, ...(query.eventType ? [query.eventType] : []), position, limit];
+  return {
+    text: `SELECT ${eventColumns} FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+    params,
+  };
+}

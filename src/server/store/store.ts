@@ -22,6 +22,13 @@ export interface PageRequest {
   readonly limit: number;
 }
 
+/** An event and its position in its session: the order ListEvents and WatchEvents follow. */
+export interface PositionedEvent {
+  readonly event: Event;
+  /** Grows with each event stored in the session; not contiguous. */
+  readonly position: number;
+}
+
 /** Things every store does. */
 export interface StoreBase {
   /** Key for signing this store's page tokens; stable across restarts of a persistent store. */
@@ -67,6 +74,24 @@ export interface SessionsStore extends StoreBase {
     query: { sessionId: string; eventType: string },
     page: PageRequest,
   ): Promise<Listed<Event>>;
+  /** The position of an event of a live session; NOT_FOUND for an unknown session or event. */
+  eventPosition(sessionId: string, eventId: string): Promise<number>;
+  /**
+   * The session as it is now (undefined when unknown or deleted), then up to `limit` of its
+   * events after `position`, oldest first, read after it: if the session had ended, no event past
+   * these can come.
+   */
+  eventsAfter(
+    query: { sessionId: string; eventType: string },
+    position: number,
+    limit: number,
+  ): Promise<{ session: Session | undefined; events: PositionedEvent[] }>;
+  /**
+   * Calls `changed` after every change to the session commits, through whichever replica made it
+   * (an event, its state, its end, its deletion), until the returned stop is called. Resolves once
+   * listening: a change committed after that is never missed.
+   */
+  onSessionChange(sessionId: string, changed: () => void): Promise<() => void>;
 }
 
 /** Which memories a list or search covers. */

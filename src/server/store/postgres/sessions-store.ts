@@ -4,7 +4,7 @@ import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
 import { msOf } from "../codec.js";
 import { insertOf } from "../columns.js";
-import { listEventsQueries, listSessionsQueries } from "../list-queries.js";
+import { eventsAfterQuery, listEventsQueries, listSessionsQueries } from "../list-queries.js";
 import { paged } from "../paging.js";
 import {
   type EventRow,
@@ -18,11 +18,12 @@ import {
   toEvent,
   toSession,
 } from "../session-rows.js";
-import type { Listed, PageRequest, RequestKey, SessionsStore } from "../store.js";
-import type { PostgresOptions } from "./connection.js";
+import type { Listed, PageRequest, PositionedEvent, RequestKey, SessionsStore } from "../store.js";
+import { connectionPool, type PostgresOptions, schemaOf } from "./connection.js";
 import type { Sql } from "./database.js";
 import { type OpenedDatabase, openDatabase, PostgresStore } from "./postgres-store.js";
 import { oncePerRequestId, requestLogTable } from "./request-log.js";
+import { SessionNotifications, sessionChannel } from "./session-notifications.js";
 
 // Column for column the SQLite schema, in PostgreSQL's types: times as bigint ms, JSON as json.
 const migrations = [
@@ -77,17 +78,28 @@ const liveSession = `SELECT ${sessionColumns} FROM sessions WHERE id = ? AND del
 export class PostgresSessionsStore extends PostgresStore implements SessionsStore {
   /** Connects, and creates or migrates the tables. */
   static async open(options: PostgresOptions): Promise<PostgresSessionsStore> {
-    return new PostgresSessionsStore(
-      await openDatabase(options, "sessions", migrations, async () => undefined),
-    );
+    const opened = await openDatabase(options, "sessions", migrations, async () => undefined);
+    const channel = sessionChannel(schemaOf(options));
+    // A pool of its own for the one listening connection, which it keeps checked out.
+    const listening = connectionPool({ ...options, maxConnections: 1 }, "contextiq-sessions-watch");
+    return new PostgresSessionsStore(opened, new SessionNotifications(listening, channel), channel);
   }
 
   /** The request log, schema-qualified: its name also keys the advisory locks of request_ids. */
   private readonly requests: string;
 
-  private constructor(opened: OpenedDatabase<unknown>) {
+  private constructor(
+    opened: OpenedDatabase<unknown>,
+    private readonly notifications: SessionNotifications,
+    /** Where every write to a session tells the watchers of every replica. */
+    private readonly channel: string,
+  ) {
     super(opened);
     this.requests = `${opened.schema}.sessions_requests`;
+  }
+
+  override async close(): Promise<void> {
+    await Promise.all([this.notifications.close(), super.close()]);
   }
 
   createSession(session: Session, key: RequestKey | undefined, now: number) {
@@ -135,16 +147,22 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
         now,
         id,
       );
+      await this.notify(sql, id);
       return toSession(row as SessionRow);
     });
   }
 
   async endSession(id: string, now: number) {
+    // The notice in the same statement: it goes out when the update commits, and not without it.
     const row = await this.sql.write.one<SessionRow>(
-      `UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND deleted_at IS NULL
-         RETURNING ${sessionColumns}`,
+      `WITH s AS (
+         UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND deleted_at IS NULL
+           RETURNING ${sessionColumns}),
+       n AS (SELECT pg_notify(?, s.id) FROM s)
+       SELECT s.* FROM s, n`,
       now,
       id,
+      this.channel,
     );
     if (!row) throw notFound("session", id);
     return toSession(row);
@@ -157,6 +175,7 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
       // A tombstone without content, so that a repeated delete succeeds as the first did.
       await sql.run("DELETE FROM events WHERE session_id = ?", id);
       await sql.run("DELETE FROM sessions_scope WHERE owner = ?", id);
+      await this.notify(sql, id);
       await sql.run(
         `UPDATE sessions SET scope = '{}', title = '', description = '', state = '{}',
              deleted_at = COALESCE(deleted_at, ?) WHERE id = ?`,
@@ -170,7 +189,8 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     return this.db.write((sql) =>
       oncePerRequestId(sql, this.requests, key, now, eventCodec, async () => {
         await activeSession(sql, event.sessionId, now);
-        // The event and the session's counters in one statement: one round trip.
+        // The event, the session's counters and the watchers' notice in one statement: one
+        // round trip. The notice goes out when the transaction commits.
         const insert = insertOf("events", newEventRow(event));
         const row = await sql.one<EventRow>(
           `WITH e AS (${insert.text} RETURNING ${eventColumns}),
@@ -179,12 +199,15 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
                  total_input_tokens = total_input_tokens + ?,
                  total_output_tokens = total_output_tokens + ?,
                  last_activity_at = ?
-               WHERE id = ?)
-           SELECT ${eventColumns} FROM e`,
+               WHERE id = ?),
+           n AS (SELECT pg_notify(?, ?))
+           SELECT e.* FROM e, n`,
           ...insert.values,
           event.inputTokens,
           event.outputTokens,
           now,
+          event.sessionId,
+          this.channel,
           event.sessionId,
         );
         return toEvent(row as EventRow);
@@ -217,6 +240,46 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
     });
+  }
+
+  eventPosition(sessionId: string, eventId: string): Promise<number> {
+    return this.db.read(async (sql) => {
+      if (!(await sql.one(liveSession, sessionId))) throw notFound("session", sessionId);
+      const row = await sql.one<{ seq: number }>(
+        "SELECT seq FROM events WHERE id = ? AND session_id = ?",
+        eventId,
+        sessionId,
+      );
+      if (!row) throw notFound("event", eventId, `not found in session ${sessionId}`);
+      return row.seq;
+    });
+  }
+
+  eventsAfter(
+    query: { sessionId: string; eventType: string },
+    position: number,
+    limit: number,
+  ): Promise<{ session: Session | undefined; events: PositionedEvent[] }> {
+    // One snapshot: when it shows the session ended, it holds every event the session has.
+    return this.db.read(async (sql) => {
+      const row = await sql.one<SessionRow>(liveSession, query.sessionId);
+      if (!row) return { session: undefined, events: [] };
+      const after = eventsAfterQuery(query, position, limit);
+      const rows = await sql.all<EventRow>(after.text, ...after.params);
+      return {
+        session: toSession(row),
+        events: rows.map((r) => ({ event: toEvent(r), position: r.seq })),
+      };
+    });
+  }
+
+  onSessionChange(sessionId: string, changed: () => void): Promise<() => void> {
+    return this.notifications.listen(sessionId, changed);
+  }
+
+  /** Tells the watchers of every replica that session `id` changed, once the write commits. */
+  private async notify(sql: Sql, id: string): Promise<void> {
+    await sql.one("SELECT pg_notify(?, ?)", this.channel, id);
   }
 }
 

@@ -2,9 +2,10 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Event, Session } from "../../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
+import { ChangeListeners } from "../change-listeners.js";
 import { msOf } from "../codec.js";
 import { insertOf } from "../columns.js";
-import { listEventsQueries, listSessionsQueries } from "../list-queries.js";
+import { eventsAfterQuery, listEventsQueries, listSessionsQueries } from "../list-queries.js";
 import { paged } from "../paging.js";
 import {
   type EventRow,
@@ -16,7 +17,7 @@ import {
   toEvent,
   toSession,
 } from "../session-rows.js";
-import type { Listed, PageRequest, RequestKey, SessionsStore } from "../store.js";
+import type { Listed, PageRequest, PositionedEvent, RequestKey, SessionsStore } from "../store.js";
 import { commonSchema } from "./database.js";
 import { oncePerRequestId } from "./request-log.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -67,6 +68,12 @@ const migrations = [
  * and the busy timeout serialize writers across processes sharing the file.
  */
 export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
+  /**
+   * Watchers of this process. Another process sharing the file is not heard: watch through the
+   * server that writes, or run on PostgreSQL.
+   */
+  private readonly changes = new ChangeListeners();
+
   constructor(path: string) {
     super(path, migrations);
   }
@@ -100,7 +107,7 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   }
 
   async updateSessionState(id: string, update: (state: JsonObject) => JsonObject, now: number) {
-    return this.write(() => {
+    return this.changing(id, () => {
       const session = this.activeSession(id, now);
       const state = update(session.state ?? {});
       this.sql("UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ?").run(
@@ -113,7 +120,7 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   }
 
   async endSession(id: string, now: number) {
-    return this.write(() => {
+    return this.changing(id, () => {
       if (!this.row(id)) throw notFound("session", id);
       this.sql("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL").run(now, id);
       return this.row(id) as Session;
@@ -121,7 +128,7 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   }
 
   async deleteSession(id: string, now: number) {
-    this.write(() => {
+    this.changing(id, () => {
       const found = this.sql("SELECT deleted_at FROM sessions WHERE id = ?").get(id);
       if (!found) throw notFound("session", id);
       // A tombstone without content, so that a repeated delete succeeds as the first did.
@@ -135,7 +142,7 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
   }
 
   async createEvent(event: Event, key: RequestKey | undefined, now: number) {
-    return this.write(() =>
+    return this.changing(event.sessionId, () =>
       oncePerRequestId(this.sql, key, now, eventCodec, () => {
         this.activeSession(event.sessionId, now);
         const insert = insertOf("events", newEventRow(event));
@@ -169,6 +176,43 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
       const seqs = new Map(rows.map((r) => [r.id, r.seq]));
       return paged(rows.map(toEvent), page.limit, total, (e) => [seqs.get(e.id) ?? 0]);
     });
+  }
+
+  async eventPosition(sessionId: string, eventId: string): Promise<number> {
+    return this.read(() => {
+      if (!this.row(sessionId)) throw notFound("session", sessionId);
+      const row = this.sql("SELECT seq FROM events WHERE id = ? AND session_id = ?").get(
+        eventId,
+        sessionId,
+      ) as { seq: number } | undefined;
+      if (!row) throw notFound("event", eventId, `not found in session ${sessionId}`);
+      return row.seq;
+    });
+  }
+
+  async eventsAfter(
+    query: { sessionId: string; eventType: string },
+    position: number,
+    limit: number,
+  ): Promise<{ session: Session | undefined; events: PositionedEvent[] }> {
+    return this.read(() => {
+      const session = this.row(query.sessionId);
+      if (!session) return { session, events: [] };
+      const after = eventsAfterQuery(query, position, limit);
+      const rows = this.sql(after.text).all(...after.params) as EventRow[];
+      return { session, events: rows.map((row) => ({ event: toEvent(row), position: row.seq })) };
+    });
+  }
+
+  async onSessionChange(sessionId: string, changed: () => void): Promise<() => void> {
+    return this.changes.listen(sessionId, changed);
+  }
+
+  /** A write transaction that changes session `id`, whose watchers hear of it once it commits. */
+  private changing<T>(id: string, fn: () => T): T {
+    const result = this.write(fn);
+    this.changes.notify(id);
+    return result;
   }
 
   /** The live session, or undefined when unknown or deleted. */
