@@ -11,6 +11,8 @@ import {
   responseTooLarge,
 } from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
+import { errorFromSocket, resetError } from "./http1-socket-error.js";
+import { createHttp1JsonStreamSender } from "./http1-stream-exchange.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import {
   createKeepAliveAgent,
@@ -18,8 +20,10 @@ import {
   type KeepAliveAgent,
   type KeepAliveAgentOptions,
 } from "./keep-alive-agent.js";
+import { createStreamCall } from "./stream-call.js";
+import { untilMessagesEnd } from "./stream-until-end.js";
 import { toJsonBulk } from "./to-json-bulk.js";
-import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
+import type { ClosableTransport, TransportOptions } from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** Options of {@link createHttp1JsonTransport}. */
@@ -47,17 +51,15 @@ const maxDiscardBytes = 64 * 1024;
  * no async iterables and no per-call timers beyond the deadline's. Keep-alive sockets retire
  * before the server's keep-alive timeout, and a call whose reused socket the server had closed
  * is sent again at once on another (see keep-alive-agent.ts). It implements connect's
- * `Transport`, so generated clients and interceptors work on it unchanged. Streaming RPCs are not
- * supported (the ContextIQ contracts have none).
+ * `Transport`, so generated clients and interceptors work on it unchanged. Server-streaming calls
+ * hold a socket of the same agent for the stream's life (see http1-stream-exchange.ts);
+ * client-streaming and bidi calls fail with UNIMPLEMENTED, as they need HTTP/2.
  */
 export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Http1JsonTransport {
   const { url, baseUrl, target } = parseBaseUrl(options);
   const agent = options.agent ?? createKeepAliveAgent(url.origin, options.agentOptions);
-  const send = createHttp1JsonSender(agent, {
-    ...target,
-    hostname: url.hostname.replace(/^\[|\]$/g, ""),
-    port: url.port,
-  });
+  const endpoint = { ...target, hostname: url.hostname.replace(/^\[|\]$/g, ""), port: url.port };
+  const send = createHttp1JsonSender(agent, endpoint);
   let inFlight = 0;
   let closing: (() => void) | undefined;
   let closed: Promise<void> | undefined;
@@ -68,6 +70,16 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
     writeDeadline: writeConnectDeadline,
     send,
   });
+  const streamCall = createStreamCall({
+    baseUrl,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    writeDeadline: writeConnectDeadline,
+    send: createHttp1JsonStreamSender(agent, endpoint),
+  });
+  const callEnded = () => {
+    if (--inFlight === 0) closing?.();
+  };
 
   return {
     async unary(method, signal, timeoutMs, header, input, contextValues) {
@@ -78,10 +90,23 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
       try {
         return await call(method, signal, timeoutMs, header, input, contextValues);
       } finally {
-        if (--inFlight === 0) closing?.();
+        callEnded();
       }
     },
-    stream: unaryOnly("the HTTP/1.1 JSON transport"),
+    async stream(method, signal, timeoutMs, header, input, contextValues) {
+      if (closed) {
+        throw new ConnectError("the HTTP/1.1 JSON transport is closed", Code.FailedPrecondition);
+      }
+      // In flight until its messages are read to the end or the reader stops: close() waits.
+      inFlight++;
+      try {
+        const response = await streamCall(method, signal, timeoutMs, header, input, contextValues);
+        return untilMessagesEnd(response, callEnded);
+      } catch (error) {
+        callEnded();
+        throw error;
+      }
+    },
     close() {
       closed ??= options.agent
         ? Promise.resolve()
@@ -298,26 +323,4 @@ function discard(request: ClientRequest, response: IncomingMessage): void {
   const declared = Number(response.headers["content-length"]);
   if (declared <= maxDiscardBytes) response.resume();
   else request.destroy();
-}
-
-/**
- * A failure of the socket or of node's HTTP parser. A connection that could not be made, or
- * broke, is UNAVAILABLE with node's error as the cause, whose code tells a refusal (never
- * processed) from a reset (maybe processed), and a TLS failure (see policy/transient.ts); an
- * answer node could not parse is INTERNAL.
- */
-function errorFromSocket(error: Error): ConnectError {
-  const code = (error as { code?: unknown }).code;
-  const malformed = typeof code === "string" && code.startsWith("HPE_");
-  return new ConnectError(
-    error.message,
-    malformed ? Code.Internal : Code.Unavailable,
-    undefined,
-    undefined,
-    error,
-  );
-}
-
-function resetError(message: string): Error {
-  return Object.assign(new Error(message), { code: "ECONNRESET" });
 }

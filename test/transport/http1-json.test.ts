@@ -188,7 +188,7 @@ describe("the HTTP/1.1 JSON transport", () => {
     expect(failureKind(error)).toBe("refused");
   });
 
-  it("refuses streaming calls with UNIMPLEMENTED", async () => {
+  it("refuses a stream of a unary method with UNIMPLEMENTED (streams: streams-http1.test.ts)", async () => {
     const t = transport({ baseUrl: "http://127.0.0.1:1" });
     const none = (async function* () {})();
     await expect(
