@@ -4,6 +4,7 @@ import type { EndpointTarget } from "./endpoint-target.js";
 import { fromBinaryUnboxed } from "./from-binary-unboxed.js";
 import { decodeUnaryGrpcBody, encodeGrpcFrame, prefixBytes } from "./grpc-frame.js";
 import { errorFromGrpcStatus, errorFromHttpResponse } from "./grpc-status.js";
+import { createGrpcStreamSender } from "./grpc-stream-protocol.js";
 import type { Http2ConnectionPool } from "./http2-connection-pool.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { errorFromBrokenStream } from "./http2-stream-error.js";
@@ -28,13 +29,15 @@ const userAgent = "contextiq-clients/0.1 grpc-node-http2";
  * gRPC over `node:http2`, written for unary calls at high rates: one write per request, the
  * response collected from the stream's events, no async iterables and no per-call timers beyond
  * the deadline's. It implements connect's `Transport`, so generated clients and interceptors work
- * on it unchanged. Streaming RPCs are not supported (the ContextIQ contracts have none).
+ * on it unchanged. Streaming RPCs (server, client and bidirectional) run on the same pool, one
+ * HTTP/2 stream each with flow control both ways and gzip (see http2-stream-exchange.ts).
  */
 export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Http2GrpcTransport {
   return createHttp2Transport(options, {
     name: "the HTTP/2 gRPC transport",
     writeDeadline: writeGrpcDeadline,
     createSender: createGrpcSender,
+    createStreamSender: createGrpcStreamSender,
   });
 }
 

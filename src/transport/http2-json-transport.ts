@@ -1,6 +1,7 @@
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { writeConnectDeadline } from "../policy/deadline-header.js";
 import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
+import { createHttp2JsonStreamSender } from "./connect-stream-protocol.js";
 import { type EndpointTarget, responseTooLarge } from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
 import type { Http2ConnectionPool } from "./http2-connection-pool.js";
@@ -26,14 +27,16 @@ const jsonReadOptions = { ignoreUnknownFields: true };
  * same stream handling as the gRPC transport (see http2-unary-exchange.ts): a stream refused
  * unprocessed is sent again at once, and a call the server answers before reading its whole
  * request stops sending. It implements connect's `Transport`, so generated clients and
- * interceptors work on it unchanged. Streaming RPCs are not supported (the ContextIQ contracts have
- * none).
+ * interceptors work on it unchanged. Streaming RPCs (server, client and bidirectional) use the
+ * Connect streaming protocol (`application/connect+json`), one HTTP/2 stream each with flow control
+ * both ways and gzip (see http2-stream-exchange.ts).
  */
 export function createHttp2JsonTransport(options: Http2JsonTransportOptions): Http2JsonTransport {
   return createHttp2Transport(options, {
     name: "the HTTP/2 JSON transport",
     writeDeadline: writeConnectDeadline,
     createSender: createHttp2JsonSender,
+    createStreamSender: createHttp2JsonStreamSender,
   });
 }
 

@@ -1,7 +1,13 @@
-import type { UnaryRequest, UnaryResponse } from "@connectrpc/connect";
+import type {
+  StreamRequest,
+  StreamResponse,
+  UnaryRequest,
+  UnaryResponse,
+} from "@connectrpc/connect";
 import { type EndpointTarget, parseBaseUrl } from "./endpoint-target.js";
 import { Http2ConnectionPool, type Http2PoolOptions } from "./http2-connection-pool.js";
-import { type ClosableTransport, type TransportOptions, unaryOnly } from "./transport-options.js";
+import { createStreamCall } from "./stream-call.js";
+import type { ClosableTransport, TransportOptions } from "./transport-options.js";
 import { createUnaryCall } from "./unary-call.js";
 
 /** What both HTTP/2 transports take; "http://" means h2c, "https://" TLS with ALPN h2. */
@@ -12,7 +18,7 @@ export interface Http2TransportOptions extends TransportOptions {
   readonly poolOptions?: Http2PoolOptions | undefined;
 }
 
-/** What sets one HTTP/2 transport apart from the other: its protocol's deadline and sender. */
+/** What sets one HTTP/2 transport apart from the other: its protocol's deadline and senders. */
 export interface Http2Protocol {
   /** E.g. "the HTTP/2 gRPC transport", for errors. */
   readonly name: string;
@@ -21,6 +27,11 @@ export interface Http2Protocol {
     pool: Http2ConnectionPool,
     target: EndpointTarget,
   ) => (req: UnaryRequest) => Promise<UnaryResponse>;
+  /** The streaming calls' sender, on the same pool and endpoint as the unary one. */
+  readonly createStreamSender: (
+    pool: Http2ConnectionPool,
+    target: EndpointTarget,
+  ) => (req: StreamRequest) => Promise<StreamResponse>;
 }
 
 /** A transport of `protocol` on `options.pool`, or on a pool of its own that close() closes. */
@@ -30,16 +41,15 @@ export function createHttp2Transport(
 ): ClosableTransport {
   const { url, baseUrl, target } = parseBaseUrl(options);
   const pool = options.pool ?? new Http2ConnectionPool(url.origin, options.poolOptions);
-  const unary = createUnaryCall({
+  const call = {
     baseUrl,
     interceptors: options.interceptors,
     defaultTimeoutMs: options.defaultTimeoutMs,
     writeDeadline: protocol.writeDeadline,
-    send: protocol.createSender(pool, target),
-  });
+  };
   return {
-    unary,
-    stream: unaryOnly(protocol.name),
+    unary: createUnaryCall({ ...call, send: protocol.createSender(pool, target) }),
+    stream: createStreamCall({ ...call, send: protocol.createStreamSender(pool, target) }),
     close() {
       return options.pool ? Promise.resolve() : pool.close();
     },
