@@ -21,6 +21,7 @@ export type {
   ClientTlsOptions,
   TransportKind,
 } from "./client/client-options.js";
+export type { WatchEventsOptions, WatchReconnectEvent } from "./client/event-watch.js";
 export type {
   MemoryChanges,
   MemoryFilter,

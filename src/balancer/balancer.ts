@@ -2,6 +2,8 @@ import {
   Code,
   ConnectError,
   createContextKey,
+  type StreamRequest,
+  type StreamResponse,
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
@@ -91,7 +93,24 @@ export class Balancer {
   }
 
   /** Sends one attempt to the endpoint chosen for it. */
-  readonly send = async (req: UnaryRequest): Promise<UnaryResponse> => {
+  readonly send = (req: UnaryRequest): Promise<UnaryResponse> =>
+    this.attempt(req, (endpoint) => endpoint.send(req));
+
+  /**
+   * Opens a streaming call on the endpoint chosen for it, as an attempt that lasts until the
+   * response headers came; the endpoint keeps its connections while the stream is open.
+   */
+  readonly stream = (req: StreamRequest): Promise<StreamResponse> =>
+    this.attempt(req, async (endpoint) => {
+      const response = await endpoint.stream(req);
+      endpoint.openStreams++;
+      return { ...response, message: endingWith(response.message, () => endpoint.streamEnded()) };
+    });
+
+  private async attempt<R>(
+    req: UnaryRequest | StreamRequest,
+    open: (endpoint: Endpoint) => Promise<R>,
+  ): Promise<R> {
     if (this.set.endpoints.length === 0) await untilReady(this.set.ready(), req);
     const count = this.set.endpoints.length;
     if (count === 0) {
@@ -117,7 +136,7 @@ export class Balancer {
       tried?.add(endpoint);
       endpoint.outstanding++;
       try {
-        const response = await endpoint.send(req);
+        const response = await open(endpoint);
         const now = performance.now();
         endpoint.latency.observe(now - start, now);
         this.outliers?.succeeded(endpoint);
@@ -148,7 +167,7 @@ export class Balancer {
         endpoint.settled();
       }
     }
-  };
+  }
 
   /** Stops resolving, checking and ejecting; closes each endpoint once its calls are done. */
   close(): void {
@@ -163,8 +182,11 @@ export class Balancer {
    * shows a working endpoint; a cancel (the caller's, the deadline's, a hedge's loser) says
    * nothing about it.
    */
-  private judge(error: ConnectError, req: UnaryRequest): "failed" | "answered" | "neither" {
-    const call = unreadCallSignal(req);
+  private judge(
+    error: ConnectError,
+    req: UnaryRequest | StreamRequest,
+  ): "failed" | "answered" | "neither" {
+    const call = req.stream ? undefined : unreadCallSignal(req);
     if (call ? call.aborted : req.signal.aborted) return "neither";
     if (failureKind(error) !== "status") return "failed";
     switch (error.code) {
@@ -243,7 +265,10 @@ function neverSeen(error: ConnectError): boolean {
 }
 
 /** The first resolution, or the call's end (its deadline or cancel), whichever comes first. */
-async function untilReady(ready: Promise<void> | undefined, req: UnaryRequest): Promise<void> {
+async function untilReady(
+  ready: Promise<void> | undefined,
+  req: UnaryRequest | StreamRequest,
+): Promise<void> {
   if (ready === undefined) return;
   const signal = req.signal;
   if (signal.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
@@ -258,5 +283,14 @@ async function untilReady(ready: Promise<void> | undefined, req: UnaryRequest): 
     ]);
   } finally {
     if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** `messages`, then `ended()` however the reading ends. */
+async function* endingWith<T>(messages: AsyncIterable<T>, ended: () => void): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } finally {
+    ended();
   }
 }

@@ -1,4 +1,9 @@
-import type { UnaryRequest, UnaryResponse } from "@connectrpc/connect";
+import type {
+  StreamRequest,
+  StreamResponse,
+  UnaryRequest,
+  UnaryResponse,
+} from "@connectrpc/connect";
 import { PeakEwma } from "./peak-ewma.js";
 import type { ServiceTarget } from "./service-urls.js";
 
@@ -14,9 +19,13 @@ export interface EndpointAddress {
 /** Sends one attempt to one endpoint. */
 export type EndpointSend = (req: UnaryRequest) => Promise<UnaryResponse>;
 
+/** Opens one streaming call on one endpoint: resolves once the response headers came. */
+export type EndpointStream = (req: StreamRequest) => Promise<StreamResponse>;
+
 /** What one endpoint's attempts go through: its connections, leased, and the way to give them back. */
 export interface EndpointConnection {
   readonly send: EndpointSend;
+  readonly stream: EndpointStream;
   release(): void;
 }
 
@@ -29,8 +38,13 @@ export type EndpointState = "serving" | "ejected" | "probation" | "unhealthy" | 
  * HTTP/1.1 sockets to this address alone.
  */
 export class Endpoint {
-  /** Attempts sent and not yet answered. */
+  /** Attempts sent and not yet answered (streams until they opened). */
   outstanding = 0;
+  /**
+   * Streams open on its connections. They do not count as outstanding once open: a watch that
+   * lasts an hour says nothing about how fast the endpoint answers.
+   */
+  openStreams = 0;
   readonly latency: PeakEwma;
   /** Failures since the last success. */
   consecutiveFailures = 0;
@@ -68,6 +82,10 @@ export class Endpoint {
     return this.connection.send;
   }
 
+  get stream(): EndpointStream {
+    return this.connection.stream;
+  }
+
   /** What it is doing now, for diagnostics and tests. */
   get state(): EndpointState {
     if (this.draining) return "draining";
@@ -76,14 +94,27 @@ export class Endpoint {
     return this.probation ? "probation" : "serving";
   }
 
-  /** Gives its connections back once no attempt uses them. */
+  /** Gives its connections back once no attempt or stream uses them. */
   drain(): void {
     this.draining = true;
-    if (this.outstanding === 0) this.connection.release();
+    this.releaseIfUnused();
   }
 
   /** After an attempt: closes a draining endpoint's connections with its last attempt. */
   settled(): void {
-    if (--this.outstanding === 0 && this.draining) this.connection.release();
+    this.outstanding--;
+    this.releaseIfUnused();
+  }
+
+  /** After a stream that opened has ended. */
+  streamEnded(): void {
+    this.openStreams--;
+    this.releaseIfUnused();
+  }
+
+  private releaseIfUnused(): void {
+    if (this.draining && this.outstanding === 0 && this.openStreams === 0) {
+      this.connection.release();
+    }
   }
 }

@@ -3,11 +3,14 @@ import { Balancer } from "../balancer/balancer.js";
 import type { EndpointAddress, EndpointConnection } from "../balancer/endpoint.js";
 import { parseServiceUrls } from "../balancer/service-urls.js";
 import { writeConnectDeadline, writeGrpcDeadline } from "../policy/deadline-header.js";
+import { createHttp2JsonStreamSender } from "../transport/connect-stream-protocol.js";
 import type { EndpointTarget } from "../transport/endpoint-target.js";
+import { createGrpcStreamSender } from "../transport/grpc-stream-protocol.js";
 import { createHttp1JsonSender } from "../transport/http1-json-transport.js";
+import { createHttp1JsonStreamSender } from "../transport/http1-stream-exchange.js";
 import { createGrpcSender } from "../transport/http2-grpc-transport.js";
 import { createHttp2JsonSender } from "../transport/http2-json-transport.js";
-import { unaryOnly } from "../transport/transport-options.js";
+import { createStreamCall } from "../transport/stream-call.js";
 import { createUnaryCall } from "../transport/unary-call.js";
 import { leaseHttp1Agent, leaseHttp2Connections } from "./connection-pool.js";
 import type { LeasedTransport } from "./create-transport.js";
@@ -61,18 +64,20 @@ export function createBalancedTransport(
     const tls = named ? { ...resolved.tls, servername: where.target.hostname } : resolved.tls;
     if (http1) {
       const agent = leaseHttp1Agent(where.origin, tls);
+      const http1Target = { ...target, hostname: where.address, port: where.target.port };
       return {
-        send: createHttp1JsonSender(agent.connection, {
-          ...target,
-          hostname: where.address,
-          port: where.target.port,
-        }),
+        send: createHttp1JsonSender(agent.connection, http1Target),
+        stream: createHttp1JsonStreamSender(agent.connection, http1Target),
         release: agent.release,
       };
     }
     const pool = leaseHttp2Connections(where.origin, tls);
     return {
       send: (grpc ? createGrpcSender : createHttp2JsonSender)(pool.connection, target),
+      stream: (grpc ? createGrpcStreamSender : createHttp2JsonStreamSender)(
+        pool.connection,
+        target,
+      ),
       release: pool.release,
     };
   };
@@ -97,18 +102,24 @@ export function createBalancedTransport(
       },
     },
   });
+  const baseUrl = `${first.scheme}://${first.authority}${first.pathPrefix}`;
   const unary = createUnaryCall({
-    baseUrl: `${first.scheme}://${first.authority}${first.pathPrefix}`,
+    baseUrl,
     interceptors: options.interceptors,
     defaultTimeoutMs: resolved.timeoutMs,
     writeDeadline,
     send: balancer.send,
   });
+  // Streams get no default deadline: a watch lasts as long as its caller wants.
+  const stream = createStreamCall({
+    baseUrl,
+    interceptors: options.interceptors,
+    defaultTimeoutMs: undefined,
+    writeDeadline,
+    send: balancer.stream,
+  });
   return {
-    transport: {
-      unary,
-      stream: unaryOnly("a ContextIQ client"),
-    },
+    transport: { unary, stream },
     balancer,
     release: () => balancer.close(),
   };

@@ -31,6 +31,8 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
   /** Where the client's attempts go. @internal */
   readonly balancer: Balancer;
   private readonly release: () => void;
+  /** Aborted by close(): open streams (watches) end with it, rather than hold close() up. @internal */
+  protected readonly closed = new AbortController();
   /** Calls in flight, and who waits for them to be done. */
   private active = 0;
   private drained: (() => void) | undefined;
@@ -141,6 +143,14 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
 
   /** Waits for calls in flight, then releases the connection. Safe to call twice. */
   close(): Promise<void> {
+    if (!this.closed.signal.aborted) {
+      this.closed.abort(
+        new ConnectError(
+          `${this.constructor.name} is closed: create a new client to watch`,
+          Code.FailedPrecondition,
+        ),
+      );
+    }
     this.closing ??= new Promise<void>((resolve) => {
       if (this.active === 0) resolve();
       else this.drained = resolve;

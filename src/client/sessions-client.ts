@@ -5,7 +5,9 @@ import {
   type Session,
   SessionsService,
 } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import { InvalidOptionError } from "../errors/invalid-option-error.js";
 import type { CallOptions, ClientOptions } from "./client-options.js";
+import { type WatchEventsOptions, watchSessionEvents } from "./event-watch.js";
 import { tagFailure } from "./request-id.js";
 import { eachItem, type Page, required, ServiceClient } from "./service-client.js";
 
@@ -205,6 +207,31 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
     return eachItem((pageToken) => this.eventsPage(sessionId, filter, pageToken, options));
   }
 
+  /**
+   * The events of a session as they are stored, for as long as you iterate: the events after
+   * `afterEventId` (from the first, without it), then each new one, until the session ends (the
+   * iteration then finishes) or is deleted (NOT_FOUND). After a transient failure (a replica
+   * going away, a broken or silent connection) the watch reconnects with backoff and resumes
+   * after the last event it delivered: none is missed or repeated, and they come in order.
+   *
+   * ```ts
+   * for await (const event of sessions.watchEvents(sessionId, { signal })) {
+   *   console.log(event.eventType, event.data);
+   * }
+   * ```
+   *
+   * No deadline unless `timeoutMs` is given; `signal` or `break` stops it.
+   */
+  watchEvents(sessionId: string, options: WatchEventsOptions = {}): AsyncGenerator<Event> {
+    checkWatchOptions(options);
+    return watchSessionEvents(sessionId, options, {
+      open: (request, callOptions) => this.rpc.watchEvents(request, callOptions),
+      retryDelayMs: this.options.retryDelayMs,
+      maxRetryDelayMs: this.options.maxRetryDelayMs,
+      closed: this.closed.signal,
+    });
+  }
+
   private eventsPage(
     sessionId: string,
     filter: EventFilter,
@@ -218,5 +245,24 @@ export class SessionsServiceClient extends ServiceClient<typeof SessionsService>
       );
       return { items: page.events, nextPageToken: page.nextPageToken };
     });
+  }
+}
+
+/** Refuses watch options the server or the timers would take wrongly, naming the option. */
+function checkWatchOptions({ timeoutMs, heartbeatSeconds }: WatchEventsOptions): void {
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 1)) {
+    throw new InvalidOptionError(
+      { option: "timeoutMs", fromEnvironment: false, of: "watchEvents" },
+      `watchEvents option \`timeoutMs\` must be a number of ms, at least 1, got ${timeoutMs}`,
+    );
+  }
+  if (
+    heartbeatSeconds !== undefined &&
+    !(Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= 1 && heartbeatSeconds <= 300)
+  ) {
+    throw new InvalidOptionError(
+      { option: "heartbeatSeconds", fromEnvironment: false, of: "watchEvents" },
+      `watchEvents option \`heartbeatSeconds\` must be a whole number of seconds from 1 to 300, got ${heartbeatSeconds}`,
+    );
   }
 }

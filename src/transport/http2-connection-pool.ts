@@ -49,6 +49,8 @@ interface Connection extends PooledConnection {
   unsentBytes: number;
   lastActivity: number;
   timer: NodeJS.Timeout | undefined;
+  /** A ping is out to find whether it is alive (see suspect()): it takes no new stream meanwhile. */
+  suspected: boolean;
 }
 
 /**
@@ -97,7 +99,7 @@ export class Http2ConnectionPool {
       );
     let best: Connection | undefined;
     for (const c of this.connections) {
-      if (!c.usable || c.session.destroyed || c.session.closed) continue;
+      if (!c.usable || c.suspected || c.session.destroyed || c.session.closed) continue;
       if (best === undefined || c.active < best.active) best = c;
     }
     if (
@@ -169,6 +171,7 @@ export class Http2ConnectionPool {
       unsentBytes: 0,
       lastActivity: performance.now(),
       timer: undefined,
+      suspected: false,
     };
     session.unref();
     connection.settings = new Promise<boolean>((resolve) => {
@@ -221,6 +224,25 @@ export class Http2ConnectionPool {
       return;
     }
     if (quietMs < this.pingIntervalMs) return;
+    this.ping(connection);
+  }
+
+  /**
+   * A caller found `pooled` silent: a stream on it heard nothing for longer than its server
+   * promised (a watch's heartbeats), as when a NAT or a balancer forgot the connection without a
+   * reset. It takes no new stream until it answers a ping, and is dropped, failing its streams,
+   * unless it does within `pingTimeoutMs`: the caller's next stream goes to another connection at
+   * once, rather than waiting for the keepalive pings to find out.
+   */
+  suspect(pooled: PooledConnection): void {
+    const c = pooled as Connection;
+    if (!c.usable || c.suspected || c.session.destroyed) return;
+    c.suspected = true;
+    this.ping(c);
+  }
+
+  /** Pings `connection`; one that does not answer within pingTimeoutMs is destroyed. */
+  private ping(connection: Connection): void {
     const timeout = setTimeout(() => {
       const error = Object.assign(
         new Error(`no answer to an HTTP/2 ping within ${this.pingTimeoutMs} ms`),
@@ -234,9 +256,15 @@ export class Http2ConnectionPool {
     }, this.pingTimeoutMs).unref();
     const sent = connection.session.ping((error) => {
       clearTimeout(timeout);
-      if (error === null) connection.lastActivity = performance.now();
+      if (error === null) {
+        connection.lastActivity = performance.now();
+        connection.suspected = false;
+      }
     });
-    if (!sent) clearTimeout(timeout);
+    if (!sent) {
+      clearTimeout(timeout);
+      connection.suspected = false;
+    }
   }
 
   private tickMs(): number {

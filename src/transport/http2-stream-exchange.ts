@@ -125,7 +125,11 @@ export function sendHttp2Stream(
         else stream.resume();
       };
       function onAbort() {
-        interrupt(ConnectError.from(signal.reason, Code.Canceled));
+        const reason = ConnectError.from(signal.reason, Code.Canceled);
+        // A caller that gives up on a stream as UNAVAILABLE found it silent (a watch without
+        // heartbeats): its connection takes no new stream until it answers a ping.
+        if (reason.code === Code.Unavailable) pool.suspect(connection);
+        interrupt(reason);
       }
       signal.addEventListener("abort", onAbort, { once: true });
 

@@ -13,7 +13,7 @@ function endpoints(count: number): Endpoint[] {
       origin: `http://127.0.0.${i + 1}:8001`,
     };
     const send = () => Promise.reject(new Error("not sent"));
-    return new Endpoint(where, { send, release() {} }, 10_000, 0, 0);
+    return new Endpoint(where, { send, stream: send, release() {} }, 10_000, 0, 0);
   });
 }
 
