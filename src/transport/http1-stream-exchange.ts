@@ -111,11 +111,11 @@ function requestHeaders(
     "application/connect+json",
     "connect-protocol-version",
     "1",
-    "connect-accept-encoding",
-    gzipEncoding,
     "content-length",
     String(length),
   ];
+  // gzip is offered when compression is on, as the HTTP/2 transports and unary calls do.
+  if (target.compressMinBytes !== undefined) headers.push("connect-accept-encoding", gzipEncoding);
   if (gzipped) headers.push("connect-content-encoding", gzipEncoding);
   let userAgentSet = false;
   header.forEach((value, name) => {
