@@ -1,12 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Memory } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import type { Event } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
+import type { WatchEventsOptions } from "../client/event-watch.js";
 import type { MemoryServiceClient } from "../client/memory-client.js";
 import type { SessionsServiceClient } from "../client/sessions-client.js";
+import { batches } from "./batches.js";
 import { callOptions, throwIfAborted } from "./cancellation.js";
-import { deterministicUuid } from "./deterministic-id.js";
+import { FactMemories } from "./fact-memories.js";
 import { RuleBasedExtractor } from "./rule-based-extractor.js";
-import type { ExtractedFact, ExtractionEngine, ProgressListener } from "./types.js";
+import type { ExtractionEngine, ProgressListener } from "./types.js";
 
 /** What a {@link MemoryGenerationWorker} works with. */
 export interface MemoryGenerationOptions {
@@ -16,7 +18,10 @@ export interface MemoryGenerationOptions {
   memory: MemoryServiceClient;
   /** Finds the facts. Defaults to rules that match sentences such as "I prefer ..." and "my name is ...". */
   engine?: ExtractionEngine | undefined;
-  /** Told of each step: "read-events", "extract", "create-memories". */
+  /**
+   * Told of each step: "read-events", "extract", "create-memories"; in follow mode, "follow" (the
+   * events read so far, and the facts and memories created in the message) after each batch.
+   */
   onProgress?: ProgressListener | undefined;
 }
 
@@ -42,6 +47,15 @@ export interface GenerationResult {
 
 // Events read between two "read-events" reports.
 const progressEvery = 100;
+
+/**
+ * How follow mode gathers events into batches. Each batch costs a call to the engine (a model's
+ * would be the expensive part) and, when it finds facts, a listing of the scope's memories per
+ * topic: a burst of messages is best handled at once, which the one-shot run does for a whole
+ * session. 200 ms of quiet ends a burst; a session that never goes quiet still has its events
+ * handled within 2 s, and a backlog comes in batches of at most 500.
+ */
+const followBatching = { quietMs: 200, maxDelayMs: 2_000, maxSize: 500 } as const;
 
 /**
  * Turns a session's conversation into long-term memories: reads its events, extracts facts with
@@ -75,60 +89,101 @@ export class MemoryGenerationWorker {
    * Fails with the clients' errors (NOT_FOUND for an unknown session, CANCELED when `signal` is
    * aborted, ...), and FAILED_PRECONDITION when the session has no scope, which a memory needs.
    * A failed run may have stored some of the facts; running it again stores the rest.
+   *
+   * With `follow`, the worker watches the session instead (watchEvents) and handles its events as
+   * they come, in batches (the burst that has come when the session goes quiet for 200 ms, at most
+   * 2 s or 500 events), until the session ends or expires; it then returns what the one-shot run
+   * returns for the same events, with an engine that reads each event on its own, as the default
+   * one does (the engine is given each batch, not the whole conversation). It fails NOT_FOUND
+   * when the session is deleted meanwhile, keeping the memories it created. A reconnection of the
+   * watch repeats no event, and a memory's request id is the one-shot run's, so following a
+   * session and running once over it store each fact once.
    */
   async generate(
     sessionId: string,
-    options: { signal?: AbortSignal | undefined } = {},
+    options: {
+      signal?: AbortSignal | undefined;
+      /** Watch the session and handle its events as they come, until it ends. Defaults to false. */
+      follow?: boolean | undefined;
+      /** In follow mode, told of each reconnection of the watch: for logs. */
+      onReconnect?: WatchEventsOptions["onReconnect"] | undefined;
+    } = {},
   ): Promise<GenerationResult> {
     const { signal } = options;
-    const call = callOptions(signal);
-    const session = await this.sessions.getSession(sessionId, { ...call, includeInactive: true });
+    const session = await this.sessions.getSession(sessionId, {
+      ...callOptions(signal),
+      includeInactive: true,
+    });
     if (Object.keys(session.scope).length === 0) {
       throw new ConnectError(
         `session ${session.id} has no scope: a memory needs one to say whom it is about`,
         Code.FailedPrecondition,
       );
     }
-
-    const events = await this.readEvents(session.id, signal);
-    throwIfAborted(signal);
-    const facts = distinct(await this.engine.extract(events));
-    this.report("extract", facts.length, facts.length, `${facts.length} facts found`);
-
-    throwIfAborted(signal);
-    const stored = await this.storedFacts(session.id, session.scope, facts, signal);
-    const memories: Memory[] = [];
-    let created = 0;
-    for (const fact of facts) {
-      throwIfAborted(signal);
-      let memory = stored.get(fact.fact);
-      if (memory === undefined) {
-        memory = await this.memory.createMemory(
-          {
-            scope: session.scope,
-            fact: fact.fact,
-            topic: fact.topic,
-            confidence: fact.confidence,
-            sourceType: "extracted",
-            sourceId: session.id,
-            // The same fact of the same session is the same create: a rerun, or a retry of a
-            // failed run, gets the stored memory back instead of a second one.
-            requestId: deterministicUuid(session.id, fact.fact),
-          },
-          call,
-        );
-        created++;
-      }
-      memories.push(memory);
-      this.report("create-memories", memories.length, facts.length);
-    }
+    const memories = new FactMemories(this.memory, session);
+    const eventsRead = options.follow
+      ? await this.follow(session.id, memories, signal, options.onReconnect)
+      : await this.once(session.id, memories, signal);
     return {
       sessionId: session.id,
-      eventsRead: events.length,
-      factsExtracted: facts.length,
-      memoriesCreated: created,
-      memories,
+      eventsRead,
+      factsExtracted: memories.memories.length,
+      memoriesCreated: memories.created,
+      memories: memories.memories,
     };
+  }
+
+  /** Every event of the session at once; the number read. */
+  private async once(
+    sessionId: string,
+    memories: FactMemories,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const events = await this.readEvents(sessionId, signal);
+    throwIfAborted(signal);
+    const facts = memories.fresh(await this.engine.extract(events));
+    this.report("extract", facts.length, facts.length, `${facts.length} facts found`);
+    throwIfAborted(signal);
+    await memories.store(facts, signal, (done, total) =>
+      this.report("create-memories", done, total),
+    );
+    return events.length;
+  }
+
+  /** The session's events batch by batch as they come, until it ends; the number read. */
+  private async follow(
+    sessionId: string,
+    memories: FactMemories,
+    signal: AbortSignal | undefined,
+    onReconnect: WatchEventsOptions["onReconnect"] | undefined,
+  ): Promise<number> {
+    // Ends the watch when the worker stops early (a failed create, say): the read in flight
+    // would otherwise keep the stream open until the next event.
+    const stop = new AbortController();
+    const watch = this.sessions.watchEvents(sessionId, {
+      signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
+      ...(onReconnect === undefined ? {} : { onReconnect }),
+    });
+    let eventsRead = 0;
+    const report = () =>
+      this.report(
+        "follow",
+        eventsRead,
+        undefined,
+        `events read, ${memories.memories.length} facts, ${memories.created} memories created`,
+      );
+    try {
+      report();
+      for await (const batch of batches(deletedAsNotFound(watch, sessionId), followBatching)) {
+        eventsRead += batch.length;
+        throwIfAborted(signal);
+        await memories.store(memories.fresh(await this.engine.extract(batch)), signal);
+        report();
+      }
+    } finally {
+      stop.abort();
+    }
+    return eventsRead;
   }
 
   private async readEvents(sessionId: string, signal: AbortSignal | undefined): Promise<Event[]> {
@@ -142,58 +197,31 @@ export class MemoryGenerationWorker {
     return events;
   }
 
-  /**
-   * The memories already stored for these facts of this session, by fact. The request ids alone
-   * would make a rerun exact, but the server keeps them for 24 hours only; this makes a later
-   * rerun skip the facts too. Deleted memories count: a fact that consolidation has replaced since
-   * must not come back.
-   */
-  private async storedFacts(
-    sessionId: string,
-    scope: Record<string, string>,
-    facts: readonly ExtractedFact[],
-    signal: AbortSignal | undefined,
-  ): Promise<Map<string, Memory>> {
-    const stored = new Map<string, Memory>();
-    const wanted = new Set(facts.map((f) => f.fact));
-    // The list filters by scope and topic only; the session is matched here.
-    for (const topic of new Set(facts.map((f) => f.topic))) {
-      const memories = this.memory.iterateMemories(
-        { scope, topic, includeDeleted: true },
-        callOptions(signal),
-      );
-      for await (const memory of memories) {
-        if (memory.sourceId !== sessionId || memory.topic !== topic || !wanted.has(memory.fact)) {
-          continue;
-        }
-        // A live memory of the fact wins over a deleted one.
-        const seen = stored.get(memory.fact);
-        if (
-          seen === undefined ||
-          (seen.deletedAt !== undefined && memory.deletedAt === undefined)
-        ) {
-          stored.set(memory.fact, memory);
-        }
-      }
-    }
-    return stored;
-  }
-
   private report(stage: string, done: number, total: number | undefined, message?: string): void {
     this.onProgress?.({ stage, done, total, message });
   }
 }
 
 /**
- * The engine's facts, trimmed, without blanks, each once (the first of those that differ only in
- * case): one fact gives one request id, which must not name two creates.
+ * The watch's events, its NOT_FOUND said in the worker's terms: the session was there when the
+ * worker started, so it was deleted since, and with it the events still to come.
  */
-function distinct(facts: readonly ExtractedFact[]): ExtractedFact[] {
-  const seen = new Map<string, ExtractedFact>();
-  for (const fact of facts) {
-    const text = fact.fact.trim();
-    const key = text.toLowerCase();
-    if (text !== "" && !seen.has(key)) seen.set(key, { ...fact, fact: text });
+async function* deletedAsNotFound(
+  watch: AsyncIterable<Event>,
+  sessionId: string,
+): AsyncGenerator<Event, void, undefined> {
+  try {
+    yield* watch;
+  } catch (error) {
+    if (error instanceof ConnectError && error.code === Code.NotFound) {
+      throw new ConnectError(
+        `session ${sessionId} was deleted while the worker followed it; the memories it created before stay`,
+        Code.NotFound,
+        undefined,
+        undefined,
+        error,
+      );
+    }
+    throw error;
   }
-  return [...seen.values()];
 }
