@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CommanderError } from "commander";
+import { InterruptedError } from "./interrupt.js";
 import { UsageError } from "./usage-error.js";
 
 /** The exit codes of `contextiq`, by kind of failure; scripts can branch on them. */
@@ -18,6 +19,8 @@ export const ExitCode = {
   auth: 5,
   /** The service could not be reached in time: UNAVAILABLE, DEADLINE_EXCEEDED. */
   unavailable: 6,
+  /** Ctrl-C (SIGINT) stopped a command that runs until stopped: 128 + 2, as shells report it. */
+  interrupted: 130,
 } as const;
 
 /** One of the {@link ExitCode} values. */
@@ -42,6 +45,7 @@ export function exitCodeOf(error: unknown): ExitCodeValue {
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof InterruptedError) return ExitCode.interrupted;
   if (error instanceof ConnectError) return byCode.get(error.code) ?? ExitCode.failure;
   return ExitCode.failure;
 }
@@ -55,4 +59,5 @@ Exit codes:
   ${ExitCode.notFound}  NOT_FOUND
   ${ExitCode.auth}  UNAUTHENTICATED, PERMISSION_DENIED
   ${ExitCode.unavailable}  service unavailable or too slow: UNAVAILABLE, DEADLINE_EXCEEDED
-  ${ExitCode.failure}  anything else`;
+  ${ExitCode.failure}  anything else
+  ${ExitCode.interrupted}  Ctrl-C stopped a command that watches: events watch, workers generate --follow`;

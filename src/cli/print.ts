@@ -11,6 +11,17 @@ export interface Rendering {
   readonly text: () => string;
 }
 
+/**
+ * Writes one item of a stream to stdout as soon as it comes: with `--json`, a line of compact JSON
+ * (JSON Lines, which a script can read line by line while the stream lasts; an array would only
+ * close at the end), else its text, a line.
+ */
+export function printItem(io: CliIo, command: Command, rendering: Rendering): void {
+  io.stdout.write(
+    globalOptions(command).json ? `${JSON.stringify(rendering.json())}\n` : rendering.text(),
+  );
+}
+
 /** Writes the result of `command` to stdout, as JSON with `--json`, else as text. */
 export function printResult(io: CliIo, command: Command, rendering: Rendering): void {
   io.stdout.write(

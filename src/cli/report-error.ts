@@ -23,7 +23,7 @@ export function describeError(error: unknown): string[] {
 }
 
 /** `Code.NotFound` → "not_found", as the Connect protocol spells codes on the wire. */
-function codeName(code: Code): string {
+export function codeName(code: Code): string {
   const name = Code[code] ?? String(code);
   return name.replace(/(?<=[a-z])(?=[A-Z])/g, "_").toLowerCase();
 }

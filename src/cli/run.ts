@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { ExitCode, type ExitCodeValue, exitCodeOf } from "./exit-codes.js";
+import { InterruptedError } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { createProgram } from "./program.js";
 import { describeError } from "./report-error.js";
@@ -13,8 +14,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     await createProgram(io).parseAsync([...argv], { from: "user" });
     return ExitCode.ok;
   } catch (error) {
-    // Commander has already written its own errors (and help) to stderr.
-    if (!(error instanceof CommanderError)) {
+    // Commander has already written its own errors (and help) to stderr; Ctrl-C needs no words.
+    if (!(error instanceof CommanderError || error instanceof InterruptedError)) {
       for (const line of describeError(error)) io.stderr.write(`${line}\n`);
     }
     return exitCodeOf(error);

@@ -8,7 +8,7 @@ import {
   SessionSchema,
 } from "../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { formatJson, formatScope, formatTime, orDash, truncate } from "./format.js";
-import { type Column, renderDetails, renderTable } from "./table.js";
+import { type Column, renderDetails, renderRow, renderTable } from "./table.js";
 
 /** Where a session is in its life: the service reports timestamps, not this word. */
 export type SessionLifecycle = "active" | "ended" | "expired";
@@ -68,6 +68,11 @@ export function sessionDetails(session: Session): string {
 /** A table of events. */
 export function eventsTable(events: readonly Event[]): string {
   return renderTable(eventColumns, events);
+}
+
+/** One event on one line, the columns of {@link eventsTable} in order: for events printed as they come. */
+export function eventLine(event: Event): string {
+  return renderRow(eventColumns, event);
 }
 
 /** Every field of one event. */

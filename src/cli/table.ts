@@ -27,6 +27,17 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * One row of a table, its cells two spaces apart and unpadded: for rows printed as they come,
+ * before the widest cell of the column is known.
+ */
+export function renderRow<T>(columns: readonly Column<T>[], row: T): string {
+  return `${columns
+    .map((column) => oneLine(column.value(row)))
+    .join("  ")
+    .trimEnd()}\n`;
+}
+
 /** `label  value` lines, the values aligned: for one resource, whose fields do not fit a row. */
 export function renderDetails(pairs: readonly (readonly [string, string])[]): string {
   const width = Math.max(...pairs.map(([label]) => length(label)));

@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { ExitCode, exitCodeOf } from "../../src/cli/exit-codes.js";
+import { InterruptedError } from "../../src/cli/interrupt.js";
 import { describeError } from "../../src/cli/report-error.js";
 import { runCli } from "../../src/cli/run.js";
 import { ServiceUnavailableError } from "../../src/errors/service-unavailable-error.js";
@@ -28,6 +29,11 @@ describe("exitCodeOf", () => {
     const cause = new ConnectError("refused", Code.Unavailable);
     expect(exitCodeOf(new ServiceUnavailableError("s", "http://x", 4, cause))).toBe(6);
     expect(exitCodeOf(new Error("boom"))).toBe(1);
+  });
+
+  it("maps Ctrl-C of a command that watches to 130", () => {
+    expect(exitCodeOf(new InterruptedError())).toBe(ExitCode.interrupted);
+    expect(ExitCode.interrupted).toBe(130);
   });
 });
 

@@ -4,16 +4,19 @@ import { memoryClient, sessionsClient } from "../clients.js";
 import { formatScope } from "../format.js";
 import { globalOptions } from "../global-options.js";
 import { examples } from "../help.js";
+import { onInterrupt } from "../interrupt.js";
 import type { CliIo } from "../io.js";
 import { memoriesTable, memoryJson } from "../memory-views.js";
 import { parseNumber, parseUrl } from "../parse-options.js";
 import { printResult } from "../print.js";
 import { progressDisplay } from "../progress.js";
+import { reconnectLine } from "../reconnect-line.js";
 import { scopeOption } from "../scope-option.js";
 import { renderDetails } from "../table.js";
 
 interface GenerateOptions {
   session: string;
+  follow?: boolean;
   sessionsUrl?: string;
   memoryUrl?: string;
 }
@@ -24,7 +27,10 @@ interface ConsolidateOptions {
   threshold?: number;
 }
 
-/** `contextiq workers generate|consolidate`: run a worker once, with a progress bar on a terminal. */
+/**
+ * `contextiq workers generate|consolidate`: run a worker once (or, `generate --follow`, for as long
+ * as its session lasts), with a progress bar on a terminal.
+ */
 export function workersCommand(io: CliIo): Command {
   const workers = new Command("workers").description(
     "run a memory worker once, here (progress on stderr when it is a terminal)",
@@ -34,6 +40,10 @@ export function workersCommand(io: CliIo): Command {
     .command("generate")
     .description("extract facts from a session's events and store them as memories")
     .requiredOption("--session <id>", "the session to read (required)")
+    .option(
+      "--follow",
+      "watch the session and handle its events as they come, until it ends (Ctrl-C stops, exit 130)",
+    )
     .addOption(
       new Option(
         "--sessions-url <url>",
@@ -51,6 +61,7 @@ export function workersCommand(io: CliIo): Command {
       examples(
         "workers generate --session 5e1b7f0a-3c2d-4e6f-8a9b-0c1d2e3f4a5b",
         "workers generate --session 5e1b7f0a-3c2d-4e6f-8a9b-0c1d2e3f4a5b --sessions-url http://localhost:8001 --memory-url http://localhost:8002 --json",
+        "workers generate --session 5e1b7f0a-3c2d-4e6f-8a9b-0c1d2e3f4a5b --follow",
       ),
     )
     .action(async (options: GenerateOptions, command: Command) => {
@@ -69,7 +80,27 @@ export function workersCommand(io: CliIo): Command {
         memory,
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       });
-      const result = await worker.generate(options.session).finally(progress.finish);
+      // Only a follow run waits on the user; a one-shot run is left to Node's default Ctrl-C.
+      using interrupt = options.follow ? onInterrupt() : undefined;
+      const result = await worker
+        .generate(
+          options.session,
+          interrupt === undefined
+            ? {}
+            : {
+                follow: true,
+                signal: interrupt.signal,
+                onReconnect: (event) => {
+                  // On a line of its own, not appended to the progress bar's.
+                  progress.finish();
+                  io.stderr.write(reconnectLine(event));
+                },
+              },
+        )
+        .catch((error: unknown) => {
+          throw interrupt ? interrupt.explain(error) : error;
+        })
+        .finally(progress.finish);
       printResult(io, command, {
         json: () => ({ ...result, memories: result.memories.map(memoryJson) }),
         text: () =>
