@@ -100,16 +100,31 @@ export class Balancer {
    * Opens a streaming call on the endpoint chosen for it, as an attempt that lasts until the
    * response headers came; the endpoint keeps its connections while the stream is open.
    */
-  readonly stream = (req: StreamRequest): Promise<StreamResponse> =>
-    this.attempt(req, async (endpoint) => {
-      const response = await endpoint.stream(req);
-      endpoint.openStreams++;
-      return { ...response, message: endingWith(response.message, () => endpoint.streamEnded()) };
-    });
+  readonly stream = async (req: StreamRequest): Promise<StreamResponse> => {
+    // A server stream's one request message is read once, so that an attempt no server saw can
+    // go again, to another endpoint, with it: the caller's iterable can be read only once. The
+    // messages of a client or bidi stream cannot be replayed, so such a stream is not resent.
+    const replayable = req.method.methodKind === "server_streaming";
+    const messages = replayable ? await allOf(req.message) : undefined;
+    return this.attempt(
+      req,
+      async (endpoint) => {
+        const attempt = messages ? { ...req, message: iterableOf(messages) } : req;
+        const response = await endpoint.stream(attempt);
+        endpoint.openStreams++;
+        return {
+          ...response,
+          message: endingWith(response.message, () => endpoint.streamEnded()),
+        };
+      },
+      replayable,
+    );
+  };
 
   private async attempt<R>(
     req: UnaryRequest | StreamRequest,
     open: (endpoint: Endpoint) => Promise<R>,
+    resendable = true,
   ): Promise<R> {
     if (this.set.endpoints.length === 0) await untilReady(this.set.ready(), req);
     const count = this.set.endpoints.length;
@@ -156,6 +171,7 @@ export class Balancer {
         if (verdict === "failed" && failureKind(error) !== "status") this.set.connectionFailed();
         if (
           verdict === "failed" &&
+          resendable &&
           neverSeen(error) &&
           resends < maxResends &&
           this.hasUntried(tried, now)
@@ -293,4 +309,14 @@ async function* endingWith<T>(messages: AsyncIterable<T>, ended: () => void): As
   } finally {
     ended();
   }
+}
+
+async function allOf<T>(messages: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const message of messages) all.push(message);
+  return all;
+}
+
+async function* iterableOf<T>(messages: readonly T[]): AsyncIterable<T> {
+  yield* messages;
 }
