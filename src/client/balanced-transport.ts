@@ -57,6 +57,7 @@ export function createBalancedTransport(
       pathPrefix: where.target.pathPrefix,
       readMaxBytes: options.readMaxBytes,
       writeMaxBytes: options.writeMaxBytes,
+      compressMinBytes: resolved.compressMinBytes === false ? undefined : resolved.compressMinBytes,
     };
     // Connected by address, a TLS endpoint is still verified against (and asked for, by SNI) the
     // name in the URL.

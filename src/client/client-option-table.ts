@@ -1,12 +1,15 @@
-import { decimal, duration, wholeNumber } from "../options/number-kinds.js";
+import { decimal, duration, wholeNumber, wholeNumberOrOff } from "../options/number-kinds.js";
 import { type OptionEntry, optionTable } from "../options/option-table.js";
 import { pem } from "../options/pem-kind.js";
 import { httpUrls, oneOf, settingsSwitch, token } from "../options/text-kinds.js";
+import { defaultCompressMinBytes } from "../transport/transport-options.js";
 
 /** setTimeout's longest delay: a longer one fires at once. */
 const maxTimerMs = 2_147_483_647;
 const hourMs = 3_600_000;
 const dayMs = 86_400_000;
+/** The largest message connect-node reads: 4 GiB - 1. */
+const maxUint32 = 4_294_967_295;
 
 /**
  * Every client option that takes a value: where it is in {@link ClientOptions}, its variable
@@ -19,6 +22,11 @@ export const clientOptionTable = optionTable({
   baseUrl: { kind: httpUrls, variable: "URL" },
   transport: { kind: oneOf("json", "grpc"), variable: "TRANSPORT", default: "json" },
   httpVersion: { kind: oneOf("1.1", "2"), variable: "HTTP_VERSION", default: "1.1" },
+  compressMinBytes: {
+    kind: wholeNumberOrOff({ min: 0, max: maxUint32, of: "bytes" }),
+    variable: "COMPRESS_MIN_BYTES",
+    default: defaultCompressMinBytes,
+  },
   timeoutMs: { kind: duration({ min: 1, max: maxTimerMs }), variable: "TIMEOUT", default: 30_000 },
   maxRetries: {
     kind: wholeNumber({ min: 0, max: 100, of: "retries" }),

@@ -18,6 +18,8 @@ export interface ResolvedOptions {
   readonly baseUrl: string;
   readonly transport: TransportKind;
   readonly httpVersion: "1.1" | "2";
+  /** `false`: no compression either way. */
+  readonly compressMinBytes: number | false;
   readonly timeoutMs: number;
   readonly maxRetries: number;
   readonly retryDelayMs: number;
@@ -83,6 +85,7 @@ export function resolveOptions(options: ClientOptions, service: ServiceDefaults)
     baseUrl: baseUrl.replace(/\/+$/, ""),
     transport,
     httpVersion: transport === "grpc" ? "2" : httpVersion,
+    compressMinBytes: read(table.compressMinBytes),
     timeoutMs,
     maxRetries,
     retryDelayMs,

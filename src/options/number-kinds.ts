@@ -19,6 +19,38 @@ export function wholeNumber(range: NumberRange & { readonly of?: string }): Opti
   return numberKind({ name: "whole number", noun, envNoun: noun, envPattern: /^\d+$/, range });
 }
 
+/**
+ * A threshold that can be turned off: a whole number of `of` ("bytes"), or `false` (as a
+ * variable, "off"). `compressMinBytes` is one.
+ */
+export function wholeNumberOrOff(
+  range: NumberRange & { readonly of?: string },
+): OptionKind<number | false> {
+  const number = wholeNumber(range);
+  const expected = `${number.expected}, or false`;
+  const expectedInEnv = `${number.expectedInEnv}, or "off"`;
+  return {
+    name: "whole number or off",
+    expected,
+    expectedInEnv,
+    range,
+    fromOption(value: unknown, source: OptionSource): number | false {
+      if (value === false) return false;
+      if (typeof value === "number" && Number.isInteger(value)) {
+        if (value >= range.min && value <= range.max) return value;
+      }
+      throw mustBe(source, expected, showValue(value));
+    },
+    fromEnv(text: string, source: OptionSource): number | false {
+      if (text === "off") return false;
+      const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (value >= range.min && value <= range.max) return value;
+      throw mustBe(source, expectedInEnv, showText(text));
+    },
+    toEnvText: (value) => (value === false ? "off" : String(value)),
+  };
+}
+
 /** A number with a fraction, such as a ratio. */
 export function decimal(range: NumberRange): OptionKind<number> {
   const noun = "a number";

@@ -6,20 +6,26 @@ import {
   errorFromJson,
   parseContentType,
 } from "@connectrpc/connect/protocol-connect";
+import { gunzipWithin, gzipEncoding } from "./compression.js";
 import { headersFromHttp2 } from "./http2-headers.js";
 
 /**
  * What the status and headers of a Connect unary answer say its body is: the response message
  * ("message"), a Connect error in JSON ("error"), or nothing worth reading (the error, as
- * connect's transports report it).
+ * connect's transports report it). A body may be gzipped only when the request offered it
+ * (`acceptsGzip`); see {@link isGzipped}.
  */
 export function answerKind(
   status: number,
   headers: IncomingHttpHeaders,
+  acceptsGzip = false,
 ): "message" | "error" | ConnectError {
   const encoding = headers["content-encoding"];
-  if (encoding !== undefined && encoding.toLowerCase() !== "identity") {
-    // The request offered no compression.
+  if (
+    encoding !== undefined &&
+    encoding.toLowerCase() !== "identity" &&
+    !(acceptsGzip && isGzipped(headers))
+  ) {
     return new ConnectError(
       `unsupported response encoding "${encoding}"`,
       Code.Internal,
@@ -39,6 +45,29 @@ export function answerKind(
     );
   }
   return "message";
+}
+
+/** Whether a unary answer's body is gzipped (`Content-Encoding: gzip`). */
+export function isGzipped(headers: IncomingHttpHeaders): boolean {
+  return headers["content-encoding"]?.toLowerCase() === gzipEncoding;
+}
+
+/**
+ * The text of a gzipped answer's body, inflated within `readMaxBytes`: RESOURCE_EXHAUSTED past
+ * it, INTERNAL when it is not gzip. An error answer's body that cannot be inflated is read as
+ * none, so that its HTTP status tells the error (see {@link errorFromAnswer}).
+ */
+export async function gunzipAnswer(
+  status: number,
+  body: Uint8Array,
+  readMaxBytes: number,
+): Promise<string> {
+  try {
+    return (await gunzipWithin(body, readMaxBytes, "response message")).toString();
+  } catch (error) {
+    if (status === 200) throw error;
+    return "";
+  }
 }
 
 /**

@@ -1,5 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { defaultMaxBytes, type TransportOptions } from "./transport-options.js";
+import {
+  defaultCompressMinBytes,
+  defaultMaxBytes,
+  type TransportOptions,
+} from "./transport-options.js";
 
 /** Where one endpoint's attempts go. */
 export interface EndpointTarget {
@@ -10,7 +14,10 @@ export interface EndpointTarget {
   readonly pathPrefix: string;
   readonly readMaxBytes: number;
   readonly writeMaxBytes: number;
-  /** Messages of at least this many bytes are sent gzipped; undefined sends none compressed. */
+  /**
+   * Messages of at least this many bytes are sent gzipped, and answers are asked for gzipped;
+   * undefined: no compression either way.
+   */
   readonly compressMinBytes?: number | undefined;
 }
 
@@ -37,8 +44,20 @@ export function parseBaseUrl(options: TransportOptions): ParsedBaseUrl {
       pathPrefix: url.pathname.replace(/\/+$/, ""),
       readMaxBytes: options.readMaxBytes ?? defaultMaxBytes,
       writeMaxBytes: options.writeMaxBytes ?? defaultMaxBytes,
+      compressMinBytes: compressMinBytesOf(options),
     },
   };
+}
+
+/** The target's compressMinBytes: undefined for `false`, the default for none given. */
+function compressMinBytesOf(options: TransportOptions): number | undefined {
+  const given = options.compressMinBytes;
+  if (given === false) return undefined;
+  if (given === undefined) return defaultCompressMinBytes;
+  if (!Number.isInteger(given) || given < 0) {
+    throw new TypeError(`compressMinBytes must be a whole number of bytes or false, got ${given}`);
+  }
+  return given;
 }
 
 /** The error of a request message of `byteLength` bytes past the target's writeMaxBytes. */

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { gzipEncoding } from "./compression.js";
 import { headersFromHttp2 } from "./http2-headers.js";
 
 /**
@@ -26,8 +27,15 @@ export function errorFromGrpcStatus(
   return error;
 }
 
-/** The error of a response that is not gRPC at all: an HTTP error status or a foreign type. */
-export function errorFromHttpResponse(headers: IncomingHttpHeaders): ConnectError | undefined {
+/**
+ * The error of a response that is not gRPC at all: an HTTP error status or a foreign type; or
+ * one whose messages are compressed in a way the request did not offer (gzip when
+ * `acceptsGzip`, else none).
+ */
+export function errorFromHttpResponse(
+  headers: IncomingHttpHeaders,
+  acceptsGzip = false,
+): ConnectError | undefined {
   const status = Number(headers[":status"]);
   if (status !== 200) {
     return new ConnectError(
@@ -45,7 +53,11 @@ export function errorFromHttpResponse(headers: IncomingHttpHeaders): ConnectErro
     );
   }
   const encoding = headers["grpc-encoding"];
-  if (encoding !== undefined && encoding !== "identity") {
+  if (
+    encoding !== undefined &&
+    encoding !== "identity" &&
+    !(acceptsGzip && encoding === gzipEncoding)
+  ) {
     return new ConnectError(
       `unsupported response encoding "${encoding}"`,
       Code.Internal,

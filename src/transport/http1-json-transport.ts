@@ -3,7 +3,14 @@ import { request as httpsRequest } from "node:https";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { writeConnectDeadline } from "../policy/deadline-header.js";
 import { unreadCallSignal } from "./call-signal.js";
-import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
+import { gzip, gzipEncoding } from "./compression.js";
+import {
+  answerKind,
+  errorFromAnswer,
+  gunzipAnswer,
+  isGzipped,
+  splitTrailers,
+} from "./connect-json-status.js";
 import {
   type EndpointTarget,
   parseBaseUrl,
@@ -41,7 +48,14 @@ const userAgent = "contextiq-clients/0.1 connect-json-http1";
 /** connect's default for reading JSON: a field this client does not know yet is skipped. */
 const jsonReadOptions = { ignoreUnknownFields: true };
 /** Headers the transport writes itself, whatever the caller's header holds. */
-const ownHeaders = new Set(["host", "content-type", "content-length", "connect-protocol-version"]);
+const ownHeaders = new Set([
+  "host",
+  "content-type",
+  "content-length",
+  "connect-protocol-version",
+  "content-encoding",
+  "accept-encoding",
+]);
 /** The body of an error answer is read up to this much; beyond, the socket is let go. */
 const maxDiscardBytes = 64 * 1024;
 
@@ -148,7 +162,11 @@ interface Endpoint extends Http1EndpointTarget {
   readonly agent: KeepAliveAgent;
 }
 
-/** One attempt: the request on a keep-alive socket, the answer from the response's events. */
+/**
+ * One attempt: the request on a keep-alive socket, the answer from the response's events. A
+ * request body of at least `target.compressMinBytes` is gzipped first, once for every attempt of
+ * the exchange; a smaller one goes as the string it is.
+ */
 function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> {
   return new Promise((resolve, reject) => {
     // The call's own cancellation, without an AbortSignal, unless something made or replaced one.
@@ -158,7 +176,7 @@ function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> 
       reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
       return;
     }
-    let body: string;
+    let body: string | Buffer;
     try {
       body = JSON.stringify(toJsonBulk(req.method.input, req.message));
     } catch (error) {
@@ -181,6 +199,11 @@ function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> 
       "content-length",
       String(length),
     ];
+    // Where the length goes, should the body be gzipped.
+    const contentLengthAt = headers.length - 1;
+    const { compressMinBytes } = target;
+    const acceptsGzip = compressMinBytes !== undefined;
+    if (acceptsGzip) headers.push("accept-encoding", gzipEncoding);
     let userAgentSet = false;
     req.header.forEach((value, name) => {
       if (ownHeaders.has(name)) return;
@@ -248,7 +271,7 @@ function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> 
 
     const receive = (request: ClientRequest, response: IncomingMessage) => {
       const status = response.statusCode ?? 0;
-      const kind = answerKind(status, response.headers);
+      const kind = answerKind(status, response.headers, acceptsGzip);
       if (kind instanceof ConnectError) {
         discard(request, response);
         settle(() => kind);
@@ -272,13 +295,15 @@ function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> 
         chunks.push(chunk);
       });
       response.on("end", () => {
-        const text = (
-          chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
-        ).toString();
-        settle(() =>
-          kind === "error"
-            ? errorFromAnswer(status, response.headers, text)
-            : message(req, response, text),
+        const received = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        if (!isGzipped(response.headers)) {
+          const text = received.toString();
+          settle(() => answered(req, response, kind, text));
+          return;
+        }
+        gunzipAnswer(status, received, target.readMaxBytes).then(
+          (text) => settle(() => answered(req, response, kind, text)),
+          (error: unknown) => settle(() => ConnectError.from(error, Code.Internal)),
         );
       });
       // A response cut short: node reports it as "aborted" (ECONNRESET), through 'error' or,
@@ -291,8 +316,34 @@ function sendUnary(target: Endpoint, req: UnaryRequest): Promise<UnaryResponse> 
 
     const tooLarge = () => responseTooLarge(target);
 
-    attempt();
+    if (compressMinBytes === undefined || length < compressMinBytes) {
+      attempt();
+      return;
+    }
+    gzip(Buffer.from(body)).then(
+      (compressed) => {
+        // A call cancelled meanwhile was settled: nothing goes out.
+        if (settled) return;
+        body = compressed;
+        headers[contentLengthAt] = String(compressed.byteLength);
+        headers.push("content-encoding", gzipEncoding);
+        attempt();
+      },
+      (error: unknown) => settle(() => ConnectError.from(error, Code.Internal)),
+    );
   });
+}
+
+/** What an answer of `kind` whose body, inflated, is `text` says: its message, or its error. */
+function answered(
+  req: UnaryRequest,
+  response: IncomingMessage,
+  kind: "message" | "error",
+  text: string,
+): UnaryResponse | ConnectError {
+  return kind === "error"
+    ? errorFromAnswer(response.statusCode ?? 0, response.headers, text)
+    : message(req, response, text);
 }
 
 /** The response of a 200 answer whose body is `text`. */

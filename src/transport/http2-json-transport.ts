@@ -1,6 +1,13 @@
+import type { IncomingHttpHeaders } from "node:http2";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { writeConnectDeadline } from "../policy/deadline-header.js";
-import { answerKind, errorFromAnswer, splitTrailers } from "./connect-json-status.js";
+import {
+  answerKind,
+  errorFromAnswer,
+  gunzipAnswer,
+  isGzipped,
+  splitTrailers,
+} from "./connect-json-status.js";
 import { createHttp2JsonStreamSender } from "./connect-stream-protocol.js";
 import { type EndpointTarget, responseTooLarge } from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
@@ -48,18 +55,21 @@ export function createHttp2JsonSender(
   pool: Http2ConnectionPool,
   target: EndpointTarget,
 ): (req: UnaryRequest) => Promise<UnaryResponse> {
+  const acceptsGzip = target.compressMinBytes !== undefined;
   const protocol: Http2UnaryProtocol = {
     framingBytes: 0,
-    encode(req) {
+    encodingHeaders: { encoding: "content-encoding", accept: "accept-encoding" },
+    serialize(req) {
       return Buffer.from(JSON.stringify(toJsonBulk(req.method.input, req.message)));
     },
+    frame: (message) => message,
     writeHeaders(outgoing) {
       outgoing["content-type"] = "application/json";
       outgoing["connect-protocol-version"] = "1";
       outgoing["user-agent"] ??= userAgent;
     },
     refuse(headers) {
-      const kind = answerKind(Number(headers[":status"]), headers);
+      const kind = answerKind(Number(headers[":status"]), headers, acceptsGzip);
       if (kind instanceof ConnectError) return kind;
       if (Number(headers["content-length"]) > target.readMaxBytes) return responseTooLarge(target);
       return undefined;
@@ -69,26 +79,38 @@ export function createHttp2JsonSender(
       if (headers === undefined || !answer.ended) throw errorFromBrokenStream(answer);
       const status = Number(headers[":status"]);
       const chunks = answer.chunks;
-      const text = (
-        chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, answer.received)
-      ).toString();
-      if (answerKind(status, headers) === "error") throw errorFromAnswer(status, headers, text);
-      let message: unknown;
-      try {
-        message = fromJsonUnboxed(req.method.output, JSON.parse(text), jsonReadOptions);
-      } catch (error) {
-        throw ConnectError.from(error, Code.Internal);
-      }
-      const [header, trailer] = splitTrailers(headers);
-      return {
-        stream: false,
-        service: req.service,
-        method: req.method,
-        header: lazyHeadersFromHttp2(header),
-        trailer: lazyHeadersFromHttp2(trailer),
-        message,
-      } as UnaryResponse;
+      const body =
+        chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, answer.received);
+      if (!isGzipped(headers)) return answered(req, status, headers, body.toString());
+      return gunzipAnswer(status, body, target.readMaxBytes).then((text) =>
+        answered(req, status, headers, text),
+      );
     },
   };
   return (req) => sendHttp2Unary(pool, target, protocol, req);
+}
+
+/** The response of an answer whose body, decompressed, is `text`; or the error it holds. */
+function answered(
+  req: UnaryRequest,
+  status: number,
+  headers: IncomingHttpHeaders,
+  text: string,
+): UnaryResponse {
+  if (answerKind(status, headers, true) === "error") throw errorFromAnswer(status, headers, text);
+  let message: unknown;
+  try {
+    message = fromJsonUnboxed(req.method.output, JSON.parse(text), jsonReadOptions);
+  } catch (error) {
+    throw ConnectError.from(error, Code.Internal);
+  }
+  const [header, trailer] = splitTrailers(headers);
+  return {
+    stream: false,
+    service: req.service,
+    method: req.method,
+    header: lazyHeadersFromHttp2(header),
+    trailer: lazyHeadersFromHttp2(trailer),
+    message,
+  } as UnaryResponse;
 }

@@ -1,6 +1,7 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { unreadCallSignal } from "./call-signal.js";
+import { gzip, gzipEncoding } from "./compression.js";
 import { type EndpointTarget, requestTooLarge, responseTooLarge } from "./endpoint-target.js";
 import type { Http2ConnectionPool, PooledConnection } from "./http2-connection-pool.js";
 import { type BrokenStream, errorFromBrokenStream } from "./http2-stream-error.js";
@@ -21,14 +22,28 @@ export interface Http2Answer extends BrokenStream {
 export interface Http2UnaryProtocol {
   /** Bytes of the body around the message (gRPC's prefix), beyond the read and write limits. */
   readonly framingBytes: number;
-  /** The request's body, made once for the call's resends. Throws what keeps it from being sent. */
-  encode(req: UnaryRequest): Uint8Array;
+  /**
+   * The request headers that name the body's compression and the ones the answer may have:
+   * gRPC's `grpc-encoding` and `grpc-accept-encoding`, Connect's `content-encoding` and
+   * `accept-encoding`.
+   */
+  readonly encodingHeaders: { readonly encoding: string; readonly accept: string };
+  /**
+   * The request message's bytes, made once for the call's resends. Throws what keeps it from
+   * being sent.
+   */
+  serialize(req: UnaryRequest): Uint8Array;
+  /** The request body around `message`, which is gzipped when `compressed`. */
+  frame(message: Uint8Array, compressed: boolean): Uint8Array;
   /** Sets the protocol's own request headers over the caller's. */
   writeHeaders(outgoing: OutgoingHttpHeaders): void;
   /** The error the response headers already tell: the call ends without reading the body. */
   refuse(headers: IncomingHttpHeaders): ConnectError | undefined;
-  /** The response of an answer. Throws the error it carries. */
-  decode(req: UnaryRequest, answer: Http2Answer): UnaryResponse;
+  /**
+   * The response of an answer, or its promise when the message must be decompressed first
+   * (zlib's thread pool). Throws, or rejects with, the error it carries.
+   */
+  decode(req: UnaryRequest, answer: Http2Answer): UnaryResponse | Promise<UnaryResponse>;
 }
 
 /** How many times a call refused unprocessed is sent again before its refusal is its answer. */
@@ -37,7 +52,9 @@ const maxResends = 3;
 /**
  * One attempt of a unary call over HTTP/2, for either protocol: the request on a stream of a
  * pooled connection, the response collected from the stream's events. No async iterables and no
- * timers: the call's own cancellation (its deadline included) ends the stream.
+ * timers: the call's own cancellation (its deadline included) ends the stream. A request message
+ * of at least `target.compressMinBytes` is gzipped first, once for every resend; a smaller one
+ * goes as it is, with nothing more made for it than the header offering gzip back.
  */
 export function sendHttp2Unary(
   pool: Http2ConnectionPool,
@@ -53,17 +70,19 @@ export function sendHttp2Unary(
       reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
       return;
     }
-    let body: Uint8Array;
+    let message: Uint8Array;
     try {
-      body = protocol.encode(req);
+      message = protocol.serialize(req);
     } catch (error) {
       reject(ConnectError.from(error, Code.Internal));
       return;
     }
-    if (body.byteLength - protocol.framingBytes > target.writeMaxBytes) {
-      reject(requestTooLarge(body.byteLength - protocol.framingBytes, target));
+    // The limit is the message's, as the server's readMaxBytes counts it: decompressed.
+    if (message.byteLength > target.writeMaxBytes) {
+      reject(requestTooLarge(message.byteLength, target));
       return;
     }
+    // A compressed answer is held to it twice: as it arrives, and as it inflates (decode).
     const readLimit = target.readMaxBytes + protocol.framingBytes;
     const outgoing: OutgoingHttpHeaders = {};
     req.header.forEach((value, name) => {
@@ -74,6 +93,8 @@ export function sendHttp2Unary(
     outgoing[":authority"] = target.authority;
     outgoing[":path"] = `${target.pathPrefix}/${req.service.typeName}/${req.method.name}`;
     protocol.writeHeaders(outgoing);
+    const { compressMinBytes } = target;
+    if (compressMinBytes !== undefined) outgoing[protocol.encodingHeaders.accept] = gzipEncoding;
 
     const acquire = (): PooledConnection | undefined => {
       try {
@@ -136,7 +157,26 @@ export function sendHttp2Unary(
     };
     /** Streams refused unprocessed and sent again so far, see the stream's close. */
     let resends = 0;
-    start(acquire());
+    /** The request's body, made once for every stream the call is sent on. */
+    let body: Uint8Array;
+    if (compressMinBytes === undefined || message.byteLength < compressMinBytes) {
+      body = protocol.frame(message, false);
+      start(acquire());
+      return;
+    }
+    outgoing[protocol.encodingHeaders.encoding] = gzipEncoding;
+    // A call cancelled meanwhile ends once zlib is done: a few ms for the largest messages.
+    gzip(message).then(
+      (compressed) => {
+        if (call ? call.aborted : signal?.aborted) {
+          reject(ConnectError.from(call ? call.reason : signal?.reason, Code.Canceled));
+          return;
+        }
+        body = protocol.frame(compressed, true);
+        start(acquire());
+      },
+      (error: unknown) => reject(ConnectError.from(error, Code.Internal)),
+    );
 
     function send(connection: PooledConnection): void {
       let stream: ReturnType<typeof connection.session.request>;

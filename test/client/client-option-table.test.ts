@@ -16,6 +16,7 @@ const sessions = { envPrefix: "SESSIONS_SERVICE", baseUrl: "http://localhost:800
 const badValues: Record<string, { readonly option: unknown; readonly text: string }> = {
   duration: { option: -1, text: "soon" },
   "whole number": { option: 1.5, text: "1.5" },
+  "whole number or off": { option: 1.5, text: "on" },
   number: { option: Number.NaN, text: "lots" },
   url: { option: "ftp://example.com", text: "localhost:8001" },
   choice: { option: "other", text: "other" },
