@@ -1,10 +1,11 @@
-import { duration, wholeNumber } from "../options/number-kinds.js";
+import { duration, wholeNumber, wholeNumberOrOff } from "../options/number-kinds.js";
 import {
   type OptionEnvironment,
   type OptionReader,
   optionReader,
 } from "../options/option-reader.js";
 import { type OptionEntry, optionTable } from "../options/option-table.js";
+import { defaultCompressMinBytes } from "../transport/transport-options.js";
 import type { ServiceLimitOptions } from "./serve/service-limit-options.js";
 
 /** setTimeout's longest delay: a longer one fires at once. */
@@ -63,6 +64,12 @@ export const serviceOptionTable = optionTable({
     default: 4 * 1024 * 1024,
     summary: "bytes of the largest request message accepted",
   },
+  compressMinBytes: {
+    kind: wholeNumberOrOff({ min: 0, max: maxUint32, of: "bytes" }),
+    variable: "CONTEXTIQ_COMPRESS_MIN_BYTES",
+    default: defaultCompressMinBytes,
+    summary: "bytes from which a response is gzipped (or off)",
+  },
   // gRFC A9: a connection asked to go after this long (±10%, so that a fleet's clients do not all
   // reconnect at once) lets clients behind an L4 balancer spread over replicas added since.
   maxConnectionAgeMs: {
@@ -107,6 +114,8 @@ export interface ServiceLimits {
   readonly drainTimeoutMs: number;
   readonly maxConnections: number;
   readonly readMaxBytes: number;
+  /** `false`: no response is compressed. */
+  readonly compressMinBytes: number | false;
   /** Undefined: connections live as long as they are used. */
   readonly maxConnectionAgeMs: number | undefined;
   /** Undefined: an aged connection's calls take as long as they take. */
@@ -155,6 +164,7 @@ function limitsFrom({ read }: OptionReader): ServiceLimits {
     drainTimeoutMs: read(table.drainTimeoutMs),
     maxConnections: read(table.maxConnections),
     readMaxBytes: read(table.readMaxBytes),
+    compressMinBytes: read(table.compressMinBytes),
     maxConnectionAgeMs: read(table.maxConnectionAgeMs),
     maxConnectionAgeGraceMs: read(table.maxConnectionAgeGraceMs),
     maxWatchers: read(table.maxWatchers),

@@ -23,6 +23,7 @@ import { createProtocolListener, routeSecure } from "./listener.js";
 import { createReadinessProbe } from "./readiness.js";
 import { guardRequests } from "./request-guards.js";
 import { limitRequestTime } from "./request-time.js";
+import { serviceGzip } from "./service-compression.js";
 import type { ServiceLimitOptions } from "./service-limit-options.js";
 import { createTlsTerminator, type ServeTlsOptions } from "./tls.js";
 
@@ -106,6 +107,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     readMaxBytes,
     maxConnectionAgeMs,
     maxConnectionAgeGraceMs,
+    compressMinBytes,
   } = resolveServiceLimits(options, "serve");
 
   // Aborted when close() starts: readiness turns false, and Watch and WatchEvents streams end.
@@ -153,9 +155,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         ),
       shutdownSignal: shutdown.signal,
       fallback: createHealthHttpHandler(probe),
-      // No compressed requests or responses: the clients send none, and refusing them takes away
-      // decompression bombs, and connect-node's INTERNAL answer to a gzip body cut short.
-      acceptCompression: [],
+      // gzip both ways, requests held to readMaxBytes once inflated (see service-compression.ts);
+      // responses compressed from compressMinBytes, for clients that ask.
+      acceptCompression: [serviceGzip],
+      compressMinBytes: compressMinBytes === false ? Number.POSITIVE_INFINITY : compressMinBytes,
     }),
   );
 

@@ -51,6 +51,15 @@ export interface ServiceLimitOptions {
    */
   readMaxBytes?: number | undefined;
   /**
+   * Responses of at least this many bytes are sent gzipped to clients that ask for gzip (gRPC's
+   * `grpc-accept-encoding`, Connect's `Accept-Encoding`); `false` compresses none
+   * (`CONTEXTIQ_COMPRESS_MIN_BYTES` for `contextiq serve`, "off" for none). Requests come gzipped
+   * whatever this says, and `readMaxBytes` holds them to their size once decompressed. Defaults to
+   * 8192. Below it gzip's fixed cost buys few bytes, and a memory in protobuf barely shrinks (see
+   * docs/compression.md).
+   */
+  compressMinBytes?: number | false | undefined;
+  /**
    * How long a connection lives before it is asked to go, in ms, give or take 10% (gRFC A9): an
    * HTTP/2 one gets a GOAWAY and closes once its streams are done, an HTTP/1.1 one closes after its
    * response in flight, or at once when idle. Clients reconnect, and behind an L4 balancer spread

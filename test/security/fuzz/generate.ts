@@ -2,6 +2,7 @@ import { wrongContentType } from "./content-type-inputs.js";
 import { deepNesting } from "./deep-nesting.js";
 import { compressedFlag, hugeLengthPrefix, truncatedFrame } from "./envelope-inputs.js";
 import { connectGet } from "./get-inputs.js";
+import { gzipBody } from "./gzip-inputs.js";
 import { h2Garbage } from "./h2-inputs.js";
 import type { Input, InputClass } from "./input.js";
 import type { Made } from "./made.js";
@@ -18,7 +19,7 @@ import type { SeedIds } from "./valid-requests.js";
 /** Each class, its share of the inputs (per cent) and its generator. */
 const classes: readonly [InputClass, number, (random: Random, ids: SeedIds) => Made][] = [
   ["random-bytes", 11, randomBytes],
-  ["mutated-valid", 23, mutatedValid],
+  ["mutated-valid", 19, mutatedValid],
   ["malformed-json", 10, malformedJsonInput],
   ["invalid-utf8", 10, invalidUtf8Input],
   ["deep-nesting", 4, deepNesting],
@@ -26,6 +27,7 @@ const classes: readonly [InputClass, number, (random: Random, ids: SeedIds) => M
   ["truncated-frame", 7, truncatedFrame],
   ["huge-length-prefix", 5, hugeLengthPrefix],
   ["compressed-flag", 5, compressedFlag],
+  ["gzip-body", 4, gzipBody],
   ["connect-get", 6, connectGet],
   ["raw-garbage", 3, rawGarbage],
   ["broken-http1", 5, brokenHttp1],

@@ -9,6 +9,7 @@ export const inputClasses = [
   "truncated-frame",
   "huge-length-prefix",
   "compressed-flag",
+  "gzip-body",
   "connect-get",
   "raw-garbage",
   "broken-http1",

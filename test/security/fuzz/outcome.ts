@@ -25,12 +25,15 @@ export type Outcome =
 /**
  * INTERNAL answers that connect-es gives by design to a malformed request, as grpc-go and
  * grpc-java do: a request message the protobuf decoder refuses, and the compressed flag without
- * an encoding. Any other INTERNAL is a failure. (connect-go calls an undecodable message
- * INVALID_ARGUMENT instead; changing that is connect-es's call, not the services'.)
+ * an encoding; and the services' answer to gzip that is not gzip or is cut short, which gRPC's
+ * status codes give to a message that cannot be decompressed (src/server/serve/
+ * service-compression.ts). Any other INTERNAL is a failure. (connect-go calls an undecodable
+ * message INVALID_ARGUMENT instead; changing that is connect-es's call, not the services'.)
  */
 const decoderInternals = [
   /^parse binary: /,
   /^received compressed envelope, but do not know how to decompress$/,
+  /^request message could not be decompressed \(gzip\): /,
 ];
 
 /** Why `outcome` is not an acceptable answer to a hostile input, or undefined when it is. */
