@@ -104,7 +104,7 @@ describe("hostile input", () => {
     const before = snapshotRows(dataDir);
     expect(changedTables(oneSession, before)).toEqual(
       expect.arrayContaining([
-        "sessions.db/events: 0 rows, now 1",
+        "sessions.db/events: 0 rows, now 2",
         "memory.db/memories: 0 rows, now 1",
       ]),
     );

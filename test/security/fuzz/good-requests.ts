@@ -58,8 +58,24 @@ export async function seedRecords(
     fact: "User prefers Python",
     sourceType: "SOURCE_TYPE_DIRECT",
   });
+  const ended = await callJson(
+    sessionsUrl,
+    "/contextiq.sessions.v1.SessionsService/CreateSession",
+    {
+      title: "watched, ended",
+    },
+  );
+  const endedSessionId = (ended["session"] as { id: string }).id;
+  await callJson(sessionsUrl, "/contextiq.sessions.v1.SessionsService/CreateEvent", {
+    sessionId: endedSessionId,
+    eventType: "message",
+  });
+  await callJson(sessionsUrl, "/contextiq.sessions.v1.SessionsService/EndSession", {
+    id: endedSessionId,
+  });
   return {
     sessionId,
+    endedSessionId,
     eventId: (event["event"] as { id: string }).id,
     memoryId: (memory["memory"] as { id: string }).id,
   };

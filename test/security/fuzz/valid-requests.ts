@@ -23,12 +23,15 @@ import {
   ListEventsRequestSchema,
   ListSessionsRequestSchema,
   UpdateSessionStateRequestSchema,
+  WatchEventsRequestSchema,
 } from "../../../gen/contextiq/sessions/v1/sessions_pb.js";
 import { HealthCheckRequestSchema } from "../../../gen/grpc/health/v1/health_pb.js";
 
 /** Records written before the fuzz starts, so that the valid requests name things that exist. */
 export interface SeedIds {
   readonly sessionId: string;
+  /** A session that has ended, with one event: a watch of it ends after that event. */
+  readonly endedSessionId: string;
   readonly eventId: string;
   readonly memoryId: string;
 }
@@ -76,6 +79,13 @@ const samples: Record<string, (ids: SeedIds) => Message> = {
       sessionId: ids.sessionId,
       eventType: "message",
       pageSize: 5,
+    }),
+  // Of the ended session: a watch of an active one would last until the input timed out.
+  "contextiq.sessions.v1.SessionsService/WatchEvents": (ids) =>
+    create(WatchEventsRequestSchema, {
+      sessionId: ids.endedSessionId,
+      eventType: "message",
+      heartbeatSeconds: 1,
     }),
   "contextiq.memory.v1.MemoryService/CreateMemory": () =>
     create(CreateMemoryRequestSchema, {
