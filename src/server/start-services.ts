@@ -113,6 +113,8 @@ export async function startServices(options: StartServicesOptions = {}): Promise
               watch: {
                 maxWatchers: limits.maxWatchers,
                 stallTimeoutMs: limits.watchStallTimeoutMs,
+                // Heartbeats well within the idle timeout: a quiet watch's connection stays up.
+                maxHeartbeatMs: Math.max(1_000, limits.idleTimeoutMs / 2),
               },
             }),
           );

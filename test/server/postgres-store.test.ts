@@ -259,7 +259,7 @@ describeOnPostgres("the PostgreSQL store", (url) => {
         eventType: "message",
       });
       const error = await sessions
-        .createEvent(event, { requestId: randomUUID(), fingerprint: "f" }, Date.now())
+        .createEvent(event, { requestId: randomUUID(), fingerprint: "f" }, Date.now)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConnectError);
       expect((error as ConnectError).code).toBe(Code.NotFound);

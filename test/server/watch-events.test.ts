@@ -218,10 +218,55 @@ describeEachStore("WatchEvents' bounds", (store) => {
     });
   });
 
-  it("cuts a watcher that stops reading with ENHANCE_YOUR_CALM", async () => {
-    await withServices(store, { watchStallTimeoutMs: 300 }, async (client, services) => {
+  it("cuts a watcher that stops reading with ENHANCE_YOUR_CALM, and gives its slot back", async () => {
+    await withServices(
+      store,
+      { watchStallTimeoutMs: 300, maxWatchers: 1 },
+      async (client, services) => {
+        const sessionId = (await client.createSession({})).session?.id as string;
+        // A raw HTTP/2 stream that never reads: its window (64 KiB) fills, then the server's.
+        const session = http2.connect(services.sessionsUrl);
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/contextiq.sessions.v1.SessionsService/WatchEvents",
+          "content-type": "application/grpc+proto",
+          te: "trailers",
+        });
+        stream.end(grpcFrame(watchRequest(sessionId)));
+        stream.pause();
+        stream.on("error", () => {});
+        const closed = new Promise<number>((resolve) =>
+          stream.on("close", () => resolve(stream.rstCode ?? -1)),
+        );
+        let open = true;
+        void closed.then(() => {
+          open = false;
+        });
+        const big = { text: "x".repeat(200_000) };
+        // Events until the server gives up on the reader; bounded, so that a bug cannot loop for good.
+        for (let made = 0; open && made < 200; made++) {
+          await client.createEvent({ sessionId, eventType: "big", data: big });
+        }
+        const rst = await closed;
+        session.destroy();
+        expect(rst).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        // The handler was left waiting to write to a stream that is gone: the slot comes back all
+        // the same (maxWatchers is 1).
+        await client.endSession({ id: sessionId });
+        await eventually(() => collect(client.watchEvents({ sessionId, eventType: "none" })));
+      },
+    );
+  });
+
+  it("gives the slot back of a watcher that cancels while the server waits to write to it", async () => {
+    await withServices(store, { maxWatchers: 1 }, async (client, services) => {
       const sessionId = (await client.createSession({})).session?.id as string;
-      // A raw HTTP/2 stream that never reads: its window (64 KiB) fills, then the server's.
+      const big = { text: "x".repeat(200_000) };
+      for (let made = 0; made < 5; made++) {
+        await client.createEvent({ sessionId, eventType: "big", data: big });
+      }
+      // A stream that reads nothing, so the server's write of the backlog waits for window;
+      // then it cancels (RST_STREAM CANCEL) once the server has filled what it can.
       const session = http2.connect(services.sessionsUrl);
       const stream = session.request({
         ":method": "POST",
@@ -232,23 +277,68 @@ describeEachStore("WatchEvents' bounds", (store) => {
       stream.end(grpcFrame(watchRequest(sessionId)));
       stream.pause();
       stream.on("error", () => {});
-      const closed = new Promise<number>((resolve) =>
-        stream.on("close", () => resolve(stream.rstCode ?? -1)),
-      );
-      let open = true;
-      void closed.then(() => {
-        open = false;
-      });
-      const big = { text: "x".repeat(200_000) };
-      // Events until the server gives up on the reader; bounded, so that a bug cannot loop for good.
-      for (let made = 0; open && made < 200; made++) {
-        await client.createEvent({ sessionId, eventType: "big", data: big });
-      }
-      const rst = await closed;
+      await new Promise((resolve) => stream.once("response", resolve));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await new Promise((resolve) => stream.once("close", resolve));
       session.destroy();
-      expect(rst).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      await client.endSession({ id: sessionId });
+      await eventually(() => collect(client.watchEvents({ sessionId, eventType: "none" })));
     });
   });
+
+  it("ends a watch that is still sending its backlog with UNAVAILABLE when the server drains", async () => {
+    await withServices(store, { drainTimeoutMs: 60_000 }, async (client, services) => {
+      const sessionId = (await client.createSession({})).session?.id as string;
+      for (let made = 0; made < 100; made++) {
+        await client.createEvent({ sessionId, eventType: "m" });
+      }
+      let closing: Promise<void> | undefined;
+      const outcome = await settled(
+        collect(client.watchEvents({ sessionId }), (_, count) => {
+          // Closed after the first event, with the backlog's next pages still to send.
+          if (count === 1) closing = services.close();
+        }),
+      );
+      expect(outcome).toBeInstanceOf(ConnectError);
+      expect(Code[(outcome as ConnectError).code]).toBe("Unavailable");
+      await closing;
+    });
+  });
+});
+
+describeOnPostgres("WatchEvents and a session's expiry on PostgreSQL", (url) => {
+  it("misses no event of a write that waited for the session's lock across the expiry", async () => {
+    const schema = uniqueSchema();
+    const services = await startServices({ database: { url, schema } });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const client = createClient(
+        SessionsService,
+        createGrpcTransport({ baseUrl: services.sessionsUrl }),
+      );
+      const sessionId = (await client.createSession({ ttlSeconds: 1 })).session?.id as string;
+      const watched = collect(client.watchEvents({ sessionId }));
+      // Another transaction holds the session's lock: the CreateEvent below, sent before the
+      // expiry, waits for it until well after the expiry and the watch's grace.
+      await admin.query("BEGIN");
+      await admin.query(`SELECT 1 FROM ${schema}.sessions WHERE id = $1 FOR UPDATE`, [sessionId]);
+      const write = settled(client.createEvent({ sessionId, eventType: "late" }));
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      await admin.query("COMMIT");
+      const written = await write;
+      const seen = await watched;
+      const listed = await client.listEvents({ sessionId });
+      // Either the write was refused (the session had expired once it held the lock), or the
+      // watch saw its event: never stored and missed.
+      expect(seen.map((e) => e.id)).toEqual(listed.events.map((e) => e.id));
+      if (written instanceof ConnectError) expect(Code[written.code]).toBe("FailedPrecondition");
+    } finally {
+      await admin.end();
+      await services.close();
+      await dropSchema(url, schema);
+    }
+  }, 20_000);
 });
 
 describeOnPostgres("WatchEvents across replicas on PostgreSQL", (url) => {
@@ -326,14 +416,17 @@ describeOnPostgres("WatchEvents across replicas on PostgreSQL", (url) => {
   });
 });
 
-/** A watch of `sessionId` with 1 s heartbeats, open: its first heartbeat has arrived. */
+/**
+ * A watch of `sessionId`, open: its first message, a heartbeat sent at once, has arrived. Later
+ * heartbeats come only every 300 s, so that nothing but a change notice wakes the watch.
+ */
 async function openWatch(
   client: Sessions,
   sessionId: string,
   signal?: AbortSignal,
 ): Promise<AsyncIterator<WatchEventsResponse>> {
   const watch = client
-    .watchEvents({ sessionId, heartbeatSeconds: 1 }, signal ? { signal } : {})
+    .watchEvents({ sessionId, heartbeatSeconds: 300 }, signal ? { signal } : {})
     [Symbol.asyncIterator]();
   const first = await watch.next();
   expect(first.value?.event).toBeUndefined();

@@ -27,7 +27,15 @@ export function callContext(
   draining: AbortSignal,
   base: ContextValues = createContextValues(),
 ): ContextValues {
-  return base.set(serverDraining, draining).set(cutCall, () => cut(request));
+  return base
+    .set(serverDraining, draining)
+    .set(cutCall, () => cut(request))
+    .set(callBacklog, () => backlog(request));
+}
+
+function backlog(request: { socket: unknown }): number {
+  if (request instanceof Http2ServerRequest) return request.stream.writableLength;
+  return (request.socket as { writableLength?: number }).writableLength ?? 0;
 }
 
 function cut(request: { socket: unknown; destroy?: (error?: Error) => void }): void {
@@ -37,3 +45,11 @@ function cut(request: { socket: unknown; destroy?: (error?: Error) => void }): v
   }
   (request.socket as { destroy(): void }).destroy();
 }
+
+/**
+ * Bytes the call's stream has queued and not yet sent (its writable length): falls as the peer
+ * makes room in its flow-control window. 0 outside serve().
+ */
+export const callBacklog = createContextKey<() => number>(() => 0, {
+  description: "bytes the call's stream has queued and not yet sent",
+});

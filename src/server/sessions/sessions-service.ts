@@ -114,7 +114,7 @@ export function createSessionsService({
           merged.throwIfAny();
           return state;
         },
-        now(),
+        now,
       );
       return { session };
     },
@@ -153,7 +153,7 @@ export function createSessionsService({
         outputTokens: req.outputTokens,
         timestamp: timestampFromMs(at),
       });
-      return { event: await store.createEvent(event, key, at) };
+      return { event: await store.createEvent(event, key, now) };
     },
 
     async getEvent(req) {

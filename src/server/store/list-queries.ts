@@ -122,3 +122,7 @@ export function eventsAfterQuery(
     params,
   };
 }
+
+/** The position of a session's last event (`last`, 0 for none), with one `?`: the session id. */
+export const lastPositionSql =
+  "SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE session_id = ?";

@@ -55,18 +55,25 @@ export interface SessionsStore extends StoreBase {
     query: { scope: Record<string, string>; activeAt?: number | undefined },
     page: PageRequest,
   ): Promise<Listed<Session>>;
-  /** Sets the state of an active session to `update(current state)` and counts as activity. */
+  /**
+   * Sets the state of an active session to `update(current state)` and counts as activity. `now`
+   * is read once the session is locked: a write that waited for the lock past the session's
+   * expiry is refused, as a watch that ended on the expiry expects.
+   */
   updateSessionState(
     id: string,
     update: (state: JsonObject) => JsonObject,
-    now: number,
+    now: () => number,
   ): Promise<Session>;
   /** Ends a session; a session already ended keeps its first `ended_at`. */
   endSession(id: string, now: number): Promise<Session>;
   /** Deletes a session and its events; succeeds for one already deleted. */
   deleteSession(id: string, now: number): Promise<void>;
-  /** Appends an event to an active session and updates its counters, once per request key. */
-  createEvent(event: Event, key: RequestKey | undefined, now: number): Promise<Event>;
+  /**
+   * Appends an event to an active session and updates its counters, once per request key. `now`
+   * is read once the session is locked, as for updateSessionState.
+   */
+  createEvent(event: Event, key: RequestKey | undefined, now: () => number): Promise<Event>;
   /** One event of a live session. */
   getEvent(sessionId: string, id: string): Promise<Event>;
   /** Events of a live session, oldest first. */
@@ -79,13 +86,18 @@ export interface SessionsStore extends StoreBase {
   /**
    * The session as it is now (undefined when unknown or deleted), then up to `limit` of its
    * events after `position`, oldest first, read after it: if the session had ended, no event past
-   * these can come.
+   * these can come. `last` is the position of the session's last event of any type then.
    */
   eventsAfter(
     query: { sessionId: string; eventType: string },
     position: number,
     limit: number,
-  ): Promise<{ session: Session | undefined; events: PositionedEvent[] }>;
+  ): Promise<{ session: Session | undefined; events: PositionedEvent[]; last: number }>;
+  /**
+   * Waits for the writes to the session that hold its lock now to commit or roll back; a write
+   * after them sees the session as it is then (see createEvent).
+   */
+  settleWrites(sessionId: string): Promise<void>;
   /**
    * Calls `changed` after every change to the session commits, through whichever replica made it
    * (an event, its state, its end, its deletion), until the returned stop is called. Resolves once

@@ -939,18 +939,22 @@ export const SessionsService: GenService<{
    * instead of polling ListEvents: first the events after `after_event_id` (all of them when it is
    * empty), then each new event once it is stored, in ListEvents' order, each exactly once. After a
    * transient failure, a watch opened again with the id of the last event received misses none and
-   * repeats none. While no event comes, the server sends a heartbeat (a response without `event`)
-   * every `heartbeat_seconds`, so that a watcher can tell a quiet session from a dead connection.
+   * repeats none. The first response goes out at once: the first event, or a heartbeat (a response
+   * without `event`) when there is none yet. While no event comes, the server sends a heartbeat
+   * every `heartbeat_seconds` (or sooner, to stay within its idle timeout), so that a watcher can
+   * tell a quiet session from a dead connection.
    *
-   * The stream ends with OK once the session has ended or expired and every event it holds after
-   * the cursor has been sent, at once for a session that was already inactive.
+   * The stream ends with OK once the session has ended, or expired (a few seconds after its expiry,
+   * for clocks that differ), and every event it holds after the cursor has been sent.
    *
    * Errors: INVALID_ARGUMENT (an id is not a UUID, `event_type` is too long, or `heartbeat_seconds`
    * is out of range); NOT_FOUND (unknown or deleted session, also when it is deleted while watched,
    * or `after_event_id` is not an event of the session); RESOURCE_EXHAUSTED (the server watches as
-   * many streams as it allows, or this watcher read so slowly that the events it had not read
-   * filled its buffer: open it again after the last event received); UNAVAILABLE (the server is
-   * shutting down: open it again, on another replica).
+   * many streams as it allows, or this watcher read nothing of what was sent to it for the server's
+   * stall timeout, its flow-control windows full: open it again after the last event received; an
+   * HTTP/2 stream is then reset with ENHANCE_YOUR_CALM, which reads as RESOURCE_EXHAUSTED);
+   * UNAVAILABLE (the server is shutting down, or cannot reach its store: open it again, on another
+   * replica).
    *
    * @generated from rpc contextiq.sessions.v1.SessionsService.WatchEvents
    */

@@ -4,7 +4,12 @@ import { notFound } from "../../errors.js";
 import { inactiveError } from "../../sessions/lifecycle.js";
 import { msOf } from "../codec.js";
 import { insertOf } from "../columns.js";
-import { eventsAfterQuery, listEventsQueries, listSessionsQueries } from "../list-queries.js";
+import {
+  eventsAfterQuery,
+  lastPositionSql,
+  listEventsQueries,
+  listSessionsQueries,
+} from "../list-queries.js";
 import { paged } from "../paging.js";
 import {
   type EventRow,
@@ -138,9 +143,9 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     });
   }
 
-  updateSessionState(id: string, update: (state: JsonObject) => JsonObject, now: number) {
+  updateSessionState(id: string, update: (state: JsonObject) => JsonObject, clock: () => number) {
     return this.db.write(async (sql) => {
-      const session = await activeSession(sql, id, now);
+      const { session, now } = await activeSession(sql, id, clock);
       const row = await sql.one<SessionRow>(
         `UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ? RETURNING ${sessionColumns}`,
         JSON.stringify(update(session.state ?? {})),
@@ -185,10 +190,10 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     });
   }
 
-  createEvent(event: Event, key: RequestKey | undefined, now: number) {
+  createEvent(event: Event, key: RequestKey | undefined, clock: () => number) {
     return this.db.write((sql) =>
-      oncePerRequestId(sql, this.requests, key, now, eventCodec, async () => {
-        await activeSession(sql, event.sessionId, now);
+      oncePerRequestId(sql, this.requests, key, clock(), eventCodec, async () => {
+        const { now } = await activeSession(sql, event.sessionId, clock);
         // The event, the session's counters and the watchers' notice in one statement: one
         // round trip. The notice goes out when the transaction commits.
         const insert = insertOf("events", newEventRow(event));
@@ -259,18 +264,27 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
     query: { sessionId: string; eventType: string },
     position: number,
     limit: number,
-  ): Promise<{ session: Session | undefined; events: PositionedEvent[] }> {
+  ): Promise<{ session: Session | undefined; events: PositionedEvent[]; last: number }> {
     // One snapshot: when it shows the session ended, it holds every event the session has.
     return this.db.read(async (sql) => {
       const row = await sql.one<SessionRow>(liveSession, query.sessionId);
-      if (!row) return { session: undefined, events: [] };
+      if (!row) return { session: undefined, events: [], last: position };
       const after = eventsAfterQuery(query, position, limit);
       const rows = await sql.all<EventRow>(after.text, ...after.params);
+      const last = await sql.one<{ last: number }>(lastPositionSql, query.sessionId);
       return {
         session: toSession(row),
         events: rows.map((r) => ({ event: toEvent(r), position: r.seq })),
+        last: last?.last ?? position,
       };
     });
+  }
+
+  async settleWrites(sessionId: string): Promise<void> {
+    // Queued behind the writers that hold the row's lock, and released at once.
+    await this.db.write((sql) =>
+      sql.one("SELECT 1 FROM sessions WHERE id = ? FOR UPDATE", sessionId),
+    );
   }
 
   onSessionChange(sessionId: string, changed: () => void): Promise<() => void> {
@@ -287,11 +301,18 @@ export class PostgresSessionsStore extends PostgresStore implements SessionsStor
  * The session, locked until the transaction ends, if it can take writes at `now`; NOT_FOUND or
  * FAILED_PRECONDITION otherwise. The lock orders concurrent writes to one session.
  */
-async function activeSession(sql: Sql, id: string, now: number): Promise<Session> {
+async function activeSession(
+  sql: Sql,
+  id: string,
+  clock: () => number,
+): Promise<{ session: Session; now: number }> {
   const row = await sql.one<SessionRow>(`${liveSession} FOR UPDATE`, id);
   if (!row) throw notFound("session", id);
+  // Read once the lock is held: a write that waited for it past the session's expiry is refused,
+  // so a watch that ended on the expiry (after settleWrites) has seen every event.
+  const now = clock();
   const session = toSession(row);
   const inactive = inactiveError(session, now);
   if (inactive) throw inactive;
-  return session;
+  return { session, now };
 }

@@ -5,7 +5,12 @@ import { inactiveError } from "../../sessions/lifecycle.js";
 import { ChangeListeners } from "../change-listeners.js";
 import { msOf } from "../codec.js";
 import { insertOf } from "../columns.js";
-import { eventsAfterQuery, listEventsQueries, listSessionsQueries } from "../list-queries.js";
+import {
+  eventsAfterQuery,
+  lastPositionSql,
+  listEventsQueries,
+  listSessionsQueries,
+} from "../list-queries.js";
 import { paged } from "../paging.js";
 import {
   type EventRow,
@@ -106,8 +111,13 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
     });
   }
 
-  async updateSessionState(id: string, update: (state: JsonObject) => JsonObject, now: number) {
+  async updateSessionState(
+    id: string,
+    update: (state: JsonObject) => JsonObject,
+    clock: () => number,
+  ) {
     return this.changing(id, () => {
+      const now = clock();
       const session = this.activeSession(id, now);
       const state = update(session.state ?? {});
       this.sql("UPDATE sessions SET state = ?, last_activity_at = ? WHERE id = ?").run(
@@ -141,9 +151,10 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
     });
   }
 
-  async createEvent(event: Event, key: RequestKey | undefined, now: number) {
-    return this.changing(event.sessionId, () =>
-      oncePerRequestId(this.sql, key, now, eventCodec, () => {
+  async createEvent(event: Event, key: RequestKey | undefined, clock: () => number) {
+    return this.changing(event.sessionId, () => {
+      const now = clock();
+      return oncePerRequestId(this.sql, key, now, eventCodec, () => {
         this.activeSession(event.sessionId, now);
         const insert = insertOf("events", newEventRow(event));
         this.sql(insert.text).run(...insert.values);
@@ -155,8 +166,8 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
              WHERE id = ?`,
         ).run(event.inputTokens, event.outputTokens, now, event.sessionId);
         return this.event(event.sessionId, event.id);
-      }),
-    );
+      });
+    });
   }
 
   async getEvent(sessionId: string, id: string) {
@@ -194,15 +205,23 @@ export class SqliteSessionsStore extends SqliteStore implements SessionsStore {
     query: { sessionId: string; eventType: string },
     position: number,
     limit: number,
-  ): Promise<{ session: Session | undefined; events: PositionedEvent[] }> {
+  ): Promise<{ session: Session | undefined; events: PositionedEvent[]; last: number }> {
     return this.read(() => {
       const session = this.row(query.sessionId);
-      if (!session) return { session, events: [] };
+      if (!session) return { session, events: [], last: position };
       const after = eventsAfterQuery(query, position, limit);
       const rows = this.sql(after.text).all(...after.params) as EventRow[];
-      return { session, events: rows.map((row) => ({ event: toEvent(row), position: row.seq })) };
+      const { last } = this.sql(lastPositionSql).get(query.sessionId) as { last: number };
+      return {
+        session,
+        events: rows.map((row) => ({ event: toEvent(row), position: row.seq })),
+        last,
+      };
     });
   }
+
+  /** Nothing to wait for: every write of this process is one synchronous transaction. */
+  async settleWrites(): Promise<void> {}
 
   async onSessionChange(sessionId: string, changed: () => void): Promise<() => void> {
     return this.changes.listen(sessionId, changed);
