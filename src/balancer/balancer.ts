@@ -112,10 +112,17 @@ export class Balancer {
         const attempt = messages ? { ...req, message: iterableOf(messages) } : req;
         const response = await endpoint.stream(attempt);
         endpoint.openStreams++;
-        return {
-          ...response,
-          message: endingWith(response.message, () => endpoint.streamEnded()),
+        // Once, when the reading ends or the call is aborted, whichever comes first: a reader
+        // that stops through connect's generated client never reaches the iterator's return().
+        let ended = false;
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          req.signal.removeEventListener("abort", end);
+          endpoint.streamEnded();
         };
+        req.signal.addEventListener("abort", end, { once: true });
+        return { ...response, message: endingWith(response.message, end) };
       },
       replayable,
     );

@@ -56,7 +56,7 @@ export interface WatchDeps {
   /** Backoff after the first failure in a row, doubling to `maxRetryDelayMs`, with full jitter. */
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
-  /** Aborted when the client closes: the watch then fails with CANCELED. */
+  /** Aborted when the client closes: the watch then fails with its reason (FAILED_PRECONDITION). */
   readonly closed: AbortSignal;
 }
 
@@ -118,11 +118,16 @@ export async function* watchSessionEvents(
         },
       );
       for await (const response of stream) {
-        heard();
         failures = 0;
-        if (response.event === undefined) continue;
+        if (response.event === undefined) {
+          heard();
+          continue;
+        }
         cursor = response.event.id;
+        // The caller's time with the event is not the connection's silence.
+        clearTimeout(quiet);
         yield response.event;
+        heard();
       }
       return;
     } catch (thrown) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { DescService } from "@bufbuild/protobuf";
 import {
   type Client,
@@ -47,6 +48,8 @@ export abstract class ServiceClient<Service extends DescService> implements Asyn
       options,
     );
     this.rpc = createClient(service, transport);
+    // Every watch of the client listens on it: many at once are not a leak.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.closed.signal);
     this.balancer = balancer;
     this.release = release;
     // A client dropped without close() gives its connections back and stops its balancer's

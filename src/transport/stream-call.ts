@@ -63,6 +63,9 @@ export function createStreamCall(options: StreamCallOptions): StreamCall {
     const chosen = timeoutMs ?? defaultTimeoutMs;
     const deadlineMs = chosen !== undefined && chosen > 0 ? chosen : undefined;
     const call = new CallSignal(signal, deadlineMs);
+    // Aborted, the call is over even if its reader never comes back to the messages (connect's
+    // generated clients hide the iterator's return(), so a `break` there reaches nothing).
+    call.addListener(() => call.end());
     const requestHeader = new Headers(header);
     if (deadlineMs !== undefined) writeDeadline(requestHeader, deadlineMs);
     const request: StreamRequest<I, O> = {

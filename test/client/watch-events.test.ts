@@ -98,7 +98,9 @@ describe.each(clientTransports)("watchEvents over %s", (_, transport) => {
     );
   });
 
-  it("takes a connection that goes silent for dead, and reconnects", async () => {
+  it("takes a connection that goes silent for dead, and reconnects", {
+    timeout: 20_000,
+  }, async () => {
     const through = await relay();
     const writer = client();
     const sessions = client(through.url);
@@ -121,6 +123,32 @@ describe.each(clientTransports)("watchEvents over %s", (_, transport) => {
     }
     expect(seen).toEqual([first.id, second?.id]);
     expect(reconnects[0]?.error.rawMessage).toMatch(/no event or heartbeat/);
+  });
+
+  it("does not take the caller's time with an event for a silent connection", async () => {
+    const sessions = client();
+    const sessionId = await newSession(sessions);
+    await sessions.createEvent({ sessionId, eventType: "m" });
+    const reconnects: WatchReconnectEvent[] = [];
+    for await (const _ of sessions.watchEvents(sessionId, {
+      heartbeatSeconds: 1,
+      onReconnect: (e) => reconnects.push(e),
+    })) {
+      // Longer than the 3 s of silence that would make the watch reconnect.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      await sessions.endSession(sessionId);
+    }
+    expect(reconnects).toEqual([]);
+  }, 20_000);
+
+  it("gives its stream back when the caller stops with break", async () => {
+    const sessions = client();
+    const sessionId = await newSession(sessions);
+    await sessions.createEvent({ sessionId, eventType: "m" });
+    for (let i = 0; i < 3; i++) {
+      for await (const _ of sessions.watchEvents(sessionId)) break;
+    }
+    expect(sessions.balancer.endpoints.map((e) => e.openStreams)).toEqual([0]);
   });
 
   it("fails NOT_FOUND when the session is deleted", async () => {
