@@ -61,6 +61,8 @@ describe("client options", () => {
         intervalMs: 10_000,
       },
       healthCheck: undefined,
+      // gzip for messages of 8 KiB or more (docs/compression.md).
+      compressMinBytes: 8192,
     });
     await using memory = new MemoryServiceClient({ env: {} });
     expect(memory.options.baseUrl).toBe("http://localhost:8002");

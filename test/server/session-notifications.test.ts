@@ -60,15 +60,18 @@ describeOnPostgres("SessionNotifications", (url) => {
   it("tells the listeners of the session named, and only them", async () => {
     const { feed, close } = gatedFeed();
     try {
+      // Listening the first time tells every listener to read again: connected before counting.
+      await feed.listen("warm-up", () => {});
       const heard: string[] = [];
       await feed.listen("a", () => heard.push("a"));
       const stopB = await feed.listen("b", () => heard.push("b"));
       await notify("a");
-      await until(() => heard.length === 1);
+      await until(() => heard.length >= 1);
       stopB();
       await notify("b");
       await notify("a");
-      await until(() => heard.length === 2);
+      await until(() => heard.length >= 2);
+      // Notices come in order on one connection: had b's been heard, it would be before the a.
       expect(heard).toEqual(["a", "a"]);
     } finally {
       await close();

@@ -1,5 +1,7 @@
 // Reads the status out of an answer, whichever protocol it speaks: a Connect error body, gRPC's
-// grpc-status in the headers (trailers-only) or the trailers, gRPC-Web's trailer frame in the body.
+// grpc-status in the headers (trailers-only) or the trailers, gRPC-Web's trailer frame in the body,
+// a Connect stream's end-stream message (whose error comes with HTTP 200).
+import { gunzipSync } from "node:zlib";
 import type { Code } from "@connectrpc/connect";
 import { codeFromName, type Outcome } from "./outcome.js";
 
@@ -24,6 +26,10 @@ export function readResponse(
       code: grpc.code === 0 ? undefined : (grpc.code as Code),
       message: grpc.message,
     };
+  }
+  if (status === 200 && contentType.startsWith("application/connect+")) {
+    const end = connectEndStream(body);
+    if (end !== undefined) return { kind: "response", status, ...end };
   }
   if (status >= 400 && contentType.startsWith("application/json")) {
     try {
@@ -75,6 +81,36 @@ function grpcWebTrailer(body: Uint8Array): { code: number; message: string } | u
           fields[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
       return grpcStatus(fields);
+    }
+    at += 5 + length;
+  }
+  return undefined;
+}
+
+/** The error of a Connect stream's end-stream message (flags 0x02), if it holds one. */
+function connectEndStream(
+  body: Uint8Array,
+): { code?: Code | undefined; message?: string } | undefined {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let at = 0;
+  while (at + 5 <= body.length) {
+    const flags = view.getUint8(at);
+    const length = view.getUint32(at + 1);
+    const payload = body.subarray(at + 5, at + 5 + length);
+    if ((flags & 0b10) !== 0) {
+      try {
+        const json = (flags & 0b1) !== 0 ? gunzipSync(payload) : Buffer.from(payload);
+        const { error } = JSON.parse(json.toString("utf8")) as {
+          error?: { code?: string; message?: string };
+        };
+        if (error === undefined) return {};
+        return {
+          ...(error.code === undefined ? {} : { code: codeFromName(error.code) }),
+          ...(error.message === undefined ? {} : { message: error.message }),
+        };
+      } catch {
+        return undefined;
+      }
     }
     at += 5 + length;
   }
