@@ -11,7 +11,8 @@ import { type Codec, chooseWire, post } from "./wire.js";
 
 /**
  * Content types that none of the services' handlers match (checked below against connect's own
- * patterns for Connect unary, gRPC and gRPC-Web), so the request is 415 whatever its body. The
+ * patterns for Connect unary, gRPC and gRPC-Web; Connect streaming's is left out for streams),
+ * so the request is 415 whatever its body. The
  * empty one stands for no Content-Type at all, which is 415 too where more than one protocol
  * accepts POST (every method here).
  */
@@ -57,7 +58,13 @@ export function wrongContentType(random: Random, ids: SeedIds): Made {
     if (!decodes)
       return httpInput(target, wire, `a valid ${other} message`, post(wire, target, payload));
   }
-  const type = random.pick(wrongContentTypes);
+  // Connect's streaming content type is the right one for a stream (WatchEvents), whose gRPC
+  // envelope is a Connect stream's too.
+  const type = random.pick(
+    target.messageOf.methodKind === "unary"
+      ? wrongContentTypes
+      : wrongContentTypes.filter((t) => !t.startsWith("application/connect+")),
+  );
   const request = post(wire, target, encode(schema, valid, wire.codec));
   const { "content-type": _, ...others } = request.headers;
   const headers = type === "" ? others : { ...others, "content-type": type };
