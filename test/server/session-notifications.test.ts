@@ -8,6 +8,7 @@ import {
   SessionNotifications,
   sessionChannel,
 } from "../../src/server/store/postgres/session-notifications.js";
+import { startCuttingRelay } from "../support/cutting-relay.js";
 import { describeOnPostgres, uniqueSchema } from "../support/stores.js";
 
 describeOnPostgres("SessionNotifications", (url) => {
@@ -97,6 +98,34 @@ describeOnPostgres("SessionNotifications", (url) => {
       expect((await listeningPids()).length).toBe(1);
     } finally {
       await close();
+    }
+  });
+
+  it("finds a listening connection that went silent, listens again, and tells everyone to read again", async () => {
+    // The feed reaches the database through a relay that can stop passing anything back, as a
+    // NAT or a proxy that forgot the connection would: no error, no close, only silence.
+    const database = new URL(url);
+    const relay = await startCuttingRelay(`http://${database.host}`);
+    const relayed = new URL(url);
+    relayed.host = new URL(relay.url).host;
+    const pool = connectionPool(
+      { url: relayed.toString(), schema, maxConnections: 1 },
+      "notifications-test-silent",
+    );
+    const feed = new SessionNotifications(pool, channel, { intervalMs: 100, timeoutMs: 200 });
+    try {
+      let heard = 0;
+      await feed.listen("s", () => heard++);
+      const before = heard;
+      relay.silence();
+      // Gone unheard: the connection that listens passes nothing back any more.
+      await notify("s");
+      // Found silent by its check, made again (through the relay, anew), listening again: a read.
+      await until(() => heard > before);
+      expect(relay.opened()).toBeGreaterThanOrEqual(2);
+    } finally {
+      await feed.close();
+      await relay.close();
     }
   });
 });

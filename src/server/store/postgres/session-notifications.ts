@@ -8,6 +8,14 @@ const connectTimeoutMs = 10_000;
 /** Waits between attempts to listen again after the connection broke, doubling up to the last. */
 const reconnectDelaysMs = [100, 200, 500, 1_000, 2_000, 5_000];
 
+/** How the listening connection is checked: a query every `intervalMs`, answered within `timeoutMs`. */
+export interface ListenCheckOptions {
+  /** Defaults to 30 s. */
+  readonly intervalMs?: number;
+  /** Defaults to 10 s. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * The channel of a schema's session changes: one per schema, so that tenants (and test schemas)
  * of one database do not hear each other; a hash, because a channel name has at most 63 bytes.
@@ -28,11 +36,18 @@ export class SessionNotifications {
   private connecting: Promise<void> | undefined;
   private closed = false;
   private failures = 0;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private readonly checkIntervalMs: number;
+  private readonly checkTimeoutMs: number;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly channel: string,
-  ) {}
+    check: ListenCheckOptions = {},
+  ) {
+    this.checkIntervalMs = check.intervalMs ?? 30_000;
+    this.checkTimeoutMs = check.timeoutMs ?? 10_000;
+  }
 
   /** Calls `changed` on each change to `sessionId` until stopped; resolves once listening. */
   async listen(sessionId: string, changed: () => void): Promise<() => void> {
@@ -48,6 +63,7 @@ export class SessionNotifications {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.checkTimer);
     const client = this.client;
     this.client = undefined;
     client?.release(true);
@@ -90,6 +106,8 @@ export class SessionNotifications {
         if (this.closed) throw new ConnectError("the store is closed", Code.Unavailable);
         this.client = listening;
         this.failures = 0;
+        clearInterval(this.checkTimer);
+        this.checkTimer = setInterval(() => this.check(listening), this.checkIntervalMs).unref();
         // Changes made while no connection listened went unheard: everyone reads again.
         this.listeners.notifyAll();
         return;
@@ -103,10 +121,27 @@ export class SessionNotifications {
     }
   }
 
+  /**
+   * A connection to a database that vanished without closing it (a host gone, a NAT or proxy that
+   * forgot it) delivers no notice and no error, TCP keepalive aside: a query that does not come
+   * back in time takes it for lost.
+   */
+  private check(client: pg.PoolClient): void {
+    if (this.client !== client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer")), this.checkTimeoutMs).unref();
+    });
+    Promise.race([client.query("SELECT 1"), late])
+      .catch(() => this.lost(client))
+      .finally(() => clearTimeout(timer));
+  }
+
   /** The listening connection broke: make another while watchers wait for their next change. */
   private lost(client: pg.PoolClient): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.checkTimer);
     client.release(true);
     if (!this.closed) this.connected().catch(() => {});
   }
