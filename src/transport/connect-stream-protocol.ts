@@ -35,10 +35,8 @@ const connectJsonStream: Http2StreamProtocol = {
   writeHeaders(outgoing, compressing) {
     outgoing["content-type"] = "application/connect+json";
     outgoing["connect-protocol-version"] = "1";
-    if (compressing) {
-      outgoing["connect-content-encoding"] = gzipEncoding;
-      outgoing["connect-accept-encoding"] = gzipEncoding;
-    }
+    // Answers may come gzipped; requests go as they are (see requestEncoder).
+    if (compressing) outgoing["connect-accept-encoding"] = gzipEncoding;
     outgoing["user-agent"] ??= userAgent;
   },
   serialize(method, message) {

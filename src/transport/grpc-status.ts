@@ -15,7 +15,14 @@ export function errorFromGrpcStatus(
 ): ConnectError | undefined {
   if (status["grpc-status"] === "0") return undefined;
   const trailer = headersFromHttp2(status);
-  const error = findTrailerError(trailer);
+  let error: ConnectError | undefined;
+  try {
+    error = findTrailerError(trailer);
+  } catch {
+    // A grpc-message that is not valid percent-encoding (a bare "%"), or details that do not
+    // decode: the status still stands, with the message as it came (gRPC's spec) and no details.
+    error = lenientStatusError(status);
+  }
   if (error === undefined) {
     return new ConnectError("protocol error: the response carries no grpc-status", Code.Internal);
   }
@@ -25,6 +32,24 @@ export function errorFromGrpcStatus(
     });
   }
   return error;
+}
+
+/** The error of a status whose message or details connect cannot decode. */
+function lenientStatusError(status: IncomingHttpHeaders): ConnectError {
+  const value = Number(status["grpc-status"]);
+  const code =
+    Number.isInteger(value) && value >= 1 && value <= 16 ? (value as Code) : Code.Unknown;
+  const raw = status["grpc-message"];
+  const text = Array.isArray(raw) ? raw.join(", ") : (raw ?? "");
+  let message = text;
+  try {
+    message = decodeURIComponent(text);
+  } catch {
+    // Shown as it came.
+  }
+  const metadata = headersFromHttp2(status);
+  metadata.delete("grpc-status-details-bin");
+  return new ConnectError(message, code, metadata);
 }
 
 /**

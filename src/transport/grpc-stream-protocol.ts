@@ -30,10 +30,8 @@ const grpcStream: Http2StreamProtocol = {
   writeHeaders(outgoing, compressing) {
     outgoing["content-type"] = "application/grpc+proto";
     outgoing.te = "trailers";
-    if (compressing) {
-      outgoing["grpc-encoding"] = gzipEncoding;
-      outgoing["grpc-accept-encoding"] = gzipEncoding;
-    }
+    // Answers may come gzipped; requests go as they are (see requestEncoder).
+    if (compressing) outgoing["grpc-accept-encoding"] = gzipEncoding;
     outgoing["user-agent"] ??= userAgent;
   },
   serialize(method, message) {

@@ -218,6 +218,11 @@ class Http1ServerStream {
       this.readError(status, response);
       return;
     }
+    if (kind === gzipEncoding && this.target.compressMinBytes === undefined) {
+      // gzip was not offered (compression is off): an answer in it is a protocol error.
+      this.fail(new ConnectError(`unsupported response encoding "${gzipEncoding}"`, Code.Internal));
+      return;
+    }
     this.response = response;
     this.gzipped = kind === gzipEncoding;
     // node's HTTP/1.1 headers have the shape of its HTTP/2 ones, without pseudo-headers.

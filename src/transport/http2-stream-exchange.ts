@@ -121,8 +121,14 @@ export function sendHttp2Stream(
         // Ended in full while the request still had messages to send (a server that answers
         // before reading them all): stop sending, as the call is over (RFC 9113 §8.1).
         if (outcome !== undefined || !stream.writableFinished) cancel();
-        // Let what remains of a stream that ended by its end-stream message flow to its end.
-        else stream.resume();
+        // Let what remains of a stream that ended by its end-stream message flow to its end;
+        // nothing may follow that message, so a server that does not end the stream soon after
+        // is cut, and the connection's slot comes back.
+        else if (!stream.readableEnded) {
+          stream.resume();
+          const late = setTimeout(cancel, 1_000).unref();
+          stream.once("close", () => clearTimeout(late));
+        }
       };
       function onAbort() {
         const reason = ConnectError.from(signal.reason, Code.Canceled);
@@ -135,7 +141,14 @@ export function sendHttp2Stream(
 
       stream.on("response", (h) => {
         headers = h;
-        const read = protocol.respond(method, h, trailer, target.compressMinBytes !== undefined);
+        let read: ReturnType<typeof protocol.respond>;
+        try {
+          read = protocol.respond(method, h, trailer, target.compressMinBytes !== undefined);
+        } catch (error) {
+          // Thrown in an event listener, it would end the process.
+          refuse(ConnectError.from(error, Code.Internal));
+          return;
+        }
         if (read instanceof ConnectError) {
           refuse(read);
           return;
@@ -225,14 +238,20 @@ function readErrorBody(
   read: ErrorInBody,
   refuse: (error: ConnectError) => void,
 ): void {
+  // An error body is small; a larger one (a proxy's endless page) is not waited for: the error
+  // is the HTTP status's, and the stream is cancelled.
+  const limit = Math.min(maxBytes, maxErrorBodyBytes);
   const chunks: Buffer[] = [];
   let received = 0;
   stream.on("data", (chunk: Buffer) => {
     received += chunk.byteLength;
-    if (received <= maxBytes) chunks.push(chunk);
+    if (received <= limit) chunks.push(chunk);
+    else refuse(read.errorOf(""));
   });
   stream.on("end", () => {
-    const body = received <= maxBytes ? Buffer.concat(chunks, received).toString() : "";
-    refuse(read.errorOf(body));
+    if (received <= limit) refuse(read.errorOf(Buffer.concat(chunks, received).toString()));
   });
 }
+
+/** The most of an error body read; HTTP/1.1 streams and unary calls stop at the same. */
+const maxErrorBodyBytes = 64 * 1024;

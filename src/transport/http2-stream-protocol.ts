@@ -9,8 +9,8 @@ export const endOfStream: unique symbol = Symbol("end of stream");
 export interface Http2StreamProtocol {
   /**
    * Sets the protocol's own request headers over the caller's. `compressing`: the endpoint uses
-   * compression (`compressMinBytes` is set), so the headers name gzip as the encoding of request
-   * messages (each says in its flags whether it is gzipped) and as one the answer may use.
+   * compression (`compressMinBytes` is set), so the headers offer gzip as an encoding the answer
+   * may use; request messages go uncompressed (see requestEncoder).
    */
   writeHeaders(outgoing: OutgoingHttpHeaders, compressing: boolean): void;
   /** The bytes of one request message. Throws what keeps it from being sent. */

@@ -1,12 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { gzip } from "./compression.js";
 import { type EndpointTarget, requestTooLarge } from "./endpoint-target.js";
-import { compressedFlag, encodeEnvelope } from "./enveloped-messages.js";
+import { encodeEnvelope } from "./enveloped-messages.js";
 
 /**
  * The request messages of one streaming call, taken from the caller's iterable one at a time as
  * the stream wants them (never ahead: the caller's iterable is the request's flow control) and
- * enveloped, gzipped when `target.compressMinBytes` says so. Several attempts may read them in
+ * enveloped. Several attempts may read them in
  * turn, each from the first: a stream refused unprocessed is sent again only while the call has
  * taken at most one message, which is kept for that (a server-streaming call's only message).
  */
@@ -14,7 +13,7 @@ export class RequestEnvelopes {
   private readonly iterator: AsyncIterator<unknown>;
   /** Messages taken from the caller so far. */
   private taken = 0;
-  /** The first message's envelope, while it is the only one taken. */
+  /** The first message's envelope. */
   private first: Buffer | undefined;
   /** The last message's envelope, for an attempt that waited for the same message as another. */
   private last: Buffer | undefined;
@@ -72,7 +71,9 @@ export class RequestEnvelopes {
       const envelope = await this.encode(result.value);
       this.taken++;
       this.last = envelope;
-      this.first = this.taken === 1 ? envelope : undefined;
+      // Kept for the stream's life (one message): a stream refused while it had taken one may
+      // take the next before its resend starts, and the resend begins with this one.
+      if (this.taken === 1) this.first = envelope;
     } catch (error) {
       this.failure = { error };
     } finally {
@@ -83,14 +84,14 @@ export class RequestEnvelopes {
 
 /**
  * How one request message goes on the wire: its bytes from `serialize`, refused with
- * RESOURCE_EXHAUSTED past `target.writeMaxBytes`, gzipped when `target.compressMinBytes` is set and
- * they are at least that long, in an envelope that says which.
+ * RESOURCE_EXHAUSTED past `target.writeMaxBytes`, in an envelope. Never gzipped: a stream names its
+ * encoding in its headers, before its messages are known, and a server without gzip refuses a
+ * stream that names it whether or not a message is compressed. The answers may come gzipped.
  */
 export function requestEncoder(
   serialize: (message: unknown) => Uint8Array,
   target: EndpointTarget,
 ): (message: unknown) => Promise<Buffer> {
-  const { compressMinBytes } = target;
   return async (message) => {
     let bytes: Uint8Array;
     try {
@@ -99,9 +100,6 @@ export function requestEncoder(
       throw ConnectError.from(error, Code.Internal);
     }
     if (bytes.byteLength > target.writeMaxBytes) throw requestTooLarge(bytes.byteLength, target);
-    if (compressMinBytes !== undefined && bytes.byteLength >= compressMinBytes) {
-      return encodeEnvelope(compressedFlag, await gzip(bytes));
-    }
     return encodeEnvelope(0, bytes);
   };
 }

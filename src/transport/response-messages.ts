@@ -93,7 +93,7 @@ export class ResponseMessages implements AsyncIterableIterator<unknown> {
         } catch (error) {
           return this.end(ConnectError.from(error, Code.Internal));
         }
-        if (message === endOfStream) return this.end(this.body.finish(this.trailers));
+        if (message === endOfStream) return this.end(this.status());
         if (this.settled) return { done: true, value: undefined };
         return { done: false, value: message };
       }
@@ -165,7 +165,16 @@ export class ResponseMessages implements AsyncIterableIterator<unknown> {
         ),
       );
     }
-    return this.end(this.body.finish(this.trailers));
+    return this.end(this.status());
+  }
+
+  /** The status the body and trailers carry; a malformed one is INTERNAL, never a throw. */
+  private status(): ConnectError | undefined {
+    try {
+      return this.body.finish(this.trailers);
+    } catch (error) {
+      return ConnectError.from(error, Code.Internal);
+    }
   }
 
   /** The reading's outcome: the caller sees `error`, or the end of the messages. */

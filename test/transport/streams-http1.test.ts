@@ -539,6 +539,18 @@ describe("server streaming over the HTTP/1.1 JSON transport, on the wire", () =>
     const br = await readAll(sessions.watchEvents({ sessionId }));
     expect(br.error?.code).toBe(Code.Internal);
     expect(br.error?.rawMessage).toMatch(/encoding "br"/);
+    // gzip, from a transport whose compression is off and so did not offer it.
+    const { peer: gzipPeer, sessions: plain } = await peerAndClient(
+      (_, response) => {
+        startStreamAnswer(response, { "connect-content-encoding": "gzip" });
+        response.end(endStreamEnvelope());
+      },
+      { compressMinBytes: false },
+    );
+    const gzip = await readAll(plain.watchEvents({ sessionId }));
+    expect(gzipPeer.requests[0]?.headers["connect-accept-encoding"]).toBeUndefined();
+    expect(gzip.error?.code).toBe(Code.Internal);
+    expect(gzip.error?.rawMessage).toMatch(/encoding "gzip"/);
   });
 
   it("refuses a message past readMaxBytes from its prefix, without waiting for its bytes", async () => {
