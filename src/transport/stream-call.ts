@@ -11,21 +11,14 @@ import {
   ConnectError,
   type ContextValues,
   createContextValues,
-  type Interceptor,
   type StreamRequest,
   type StreamResponse,
 } from "@connectrpc/connect";
 import { CallSignal } from "./call-signal.js";
+import type { UnaryCallOptions } from "./unary-call.js";
 
-/** What a transport of this package gives {@link createStreamCall}. */
-export interface StreamCallOptions {
-  /** The base URL, without a trailing slash. */
-  readonly baseUrl: string;
-  readonly interceptors: readonly Interceptor[] | undefined;
-  /** Deadline of a stream that sets none; 0 or undefined for none. */
-  readonly defaultTimeoutMs: number | undefined;
-  /** Writes the call's deadline into its headers, in the protocol's own header. */
-  writeDeadline(header: Headers, deadlineMs: number): void;
+/** What a transport of this package gives {@link createStreamCall}: as for unary calls, but `send`. */
+export interface StreamCallOptions extends Omit<UnaryCallOptions, "send"> {
   /** Opens the stream: resolves once the response headers came, with the messages to read. */
   send(req: StreamRequest): Promise<StreamResponse>;
 }
