@@ -41,7 +41,6 @@ const userAgent = "contextiq-clients/0.1 grpc-node-http2";
  */
 export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Http2GrpcTransport {
   return createHttp2Transport(options, {
-    name: "the HTTP/2 gRPC transport",
     writeDeadline: writeGrpcDeadline,
     createSender: createGrpcSender,
     createStreamSender: createGrpcStreamSender,

@@ -40,7 +40,6 @@ const jsonReadOptions = { ignoreUnknownFields: true };
  */
 export function createHttp2JsonTransport(options: Http2JsonTransportOptions): Http2JsonTransport {
   return createHttp2Transport(options, {
-    name: "the HTTP/2 JSON transport",
     writeDeadline: writeConnectDeadline,
     createSender: createHttp2JsonSender,
     createStreamSender: createHttp2JsonStreamSender,

@@ -20,8 +20,6 @@ export interface Http2TransportOptions extends TransportOptions {
 
 /** What sets one HTTP/2 transport apart from the other: its protocol's deadline and senders. */
 export interface Http2Protocol {
-  /** E.g. "the HTTP/2 gRPC transport", for errors. */
-  readonly name: string;
   readonly writeDeadline: (header: Headers, timeoutMs: number) => void;
   readonly createSender: (
     pool: Http2ConnectionPool,

@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { Interceptor, Transport } from "@connectrpc/connect";
 
 /** What both of this package's transports take, besides where their connections come from. */
 export interface TransportOptions {
@@ -40,9 +40,3 @@ export const defaultMaxBytes = 4 * 1024 * 1024;
  * compress both.
  */
 export const defaultCompressMinBytes = 8 * 1024;
-
-/** `Transport.stream` of a transport for unary calls only: the ContextIQ contracts have no stream. */
-export function unaryOnly(transport: string): Transport["stream"] {
-  return () =>
-    Promise.reject(new ConnectError(`${transport} supports unary calls only`, Code.Unimplemented));
-}
