@@ -1,6 +1,6 @@
-// What the streaming tests share: a transport whose endpoint compresses its requests (no option of
-// the transports sets compressMinBytes yet), a look at the pool's streams, a gzip bomb, and a wait
-// for a count that stops growing.
+// What the streaming tests share: a transport on one endpoint's stream sender, with the
+// compressMinBytes a test gives it, a look at the pool's streams, a gzip bomb, and a wait for a
+// count that stops growing.
 import { constants, deflateRawSync } from "node:zlib";
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
