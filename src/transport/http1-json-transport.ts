@@ -1,5 +1,4 @@
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { writeConnectDeadline } from "../policy/deadline-header.js";
 import { unreadCallSignal } from "./call-signal.js";
@@ -11,13 +10,9 @@ import {
   isGzipped,
   splitTrailers,
 } from "./connect-json-status.js";
-import {
-  type EndpointTarget,
-  parseBaseUrl,
-  requestTooLarge,
-  responseTooLarge,
-} from "./endpoint-target.js";
+import { parseBaseUrl, requestTooLarge, responseTooLarge } from "./endpoint-target.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
+import { type Http1Endpoint, type Http1EndpointTarget, http1Endpoint } from "./http1-endpoint.js";
 import { errorFromSocket, resetError } from "./http1-socket-error.js";
 import { createHttp1JsonStreamSender } from "./http1-stream-exchange.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
@@ -133,14 +128,6 @@ export function createHttp1JsonTransport(options: Http1JsonTransportOptions): Ht
   };
 }
 
-/** Where one endpoint's HTTP/1.1 attempts go: its target, and the address its sockets connect to. */
-export interface Http1EndpointTarget extends EndpointTarget {
-  /** The host name or IP address connected to (IPv6 without brackets). */
-  readonly hostname: string;
-  /** The port connected to, "" for the scheme's default. */
-  readonly port: string;
-}
-
 /**
  * The attempts of one endpoint over Connect JSON on HTTP/1.1: each on a keep-alive socket of
  * `agent` to `target.hostname`, with `target.authority` as the Host header.
@@ -149,18 +136,11 @@ export function createHttp1JsonSender(
   agent: KeepAliveAgent,
   target: Http1EndpointTarget,
 ): (req: UnaryRequest) => Promise<UnaryResponse> {
-  const endpoint: Endpoint = {
-    ...target,
-    request: target.scheme === "https" ? httpsRequest : httpRequest,
-    agent,
-  };
+  const endpoint = http1Endpoint(agent, target);
   return (req) => sendUnary(endpoint, req);
 }
 
-interface Endpoint extends Http1EndpointTarget {
-  readonly request: typeof httpRequest;
-  readonly agent: KeepAliveAgent;
-}
+type Endpoint = Http1Endpoint;
 
 /**
  * One attempt: the request on a keep-alive socket, the answer from the response's events. A
@@ -375,3 +355,5 @@ function discard(request: ClientRequest, response: IncomingMessage): void {
   if (declared <= maxDiscardBytes) response.resume();
   else request.destroy();
 }
+
+export type { Http1EndpointTarget };

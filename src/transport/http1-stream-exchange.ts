@@ -1,10 +1,4 @@
-import {
-  type ClientRequest,
-  request as httpRequest,
-  type IncomingMessage,
-  type RequestOptions,
-} from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
 import { gunzipWithin, gzipEncoding } from "./compression.js";
 import { errorFromAnswer } from "./connect-json-status.js";
@@ -13,7 +7,7 @@ import { endOfStream, endStreamFlag, streamAnswerKind } from "./connect-stream-s
 import { responseTooLarge } from "./endpoint-target.js";
 import { compressedFlag, type Envelope, EnvelopeReader } from "./enveloped-messages.js";
 import { fromJsonUnboxed } from "./from-json-unboxed.js";
-import type { Http1EndpointTarget } from "./http1-json-transport.js";
+import { type Http1Endpoint, type Http1EndpointTarget, http1Endpoint } from "./http1-endpoint.js";
 import { errorFromSocket, resetError } from "./http1-socket-error.js";
 import { lazyHeadersFromHttp2 } from "./http2-headers.js";
 import { failedOnClosedSocket, type KeepAliveAgent } from "./keep-alive-agent.js";
@@ -50,18 +44,11 @@ export function createHttp1JsonStreamSender(
   agent: KeepAliveAgent,
   target: Http1EndpointTarget,
 ): (req: StreamRequest) => Promise<StreamResponse> {
-  const endpoint: Endpoint = {
-    ...target,
-    request: target.scheme === "https" ? httpsRequest : httpRequest,
-    agent,
-  };
+  const endpoint = http1Endpoint(agent, target);
   return (req) => sendStream(endpoint, req);
 }
 
-interface Endpoint extends Http1EndpointTarget {
-  readonly request: typeof httpRequest;
-  readonly agent: KeepAliveAgent;
-}
+type Endpoint = Http1Endpoint;
 
 async function sendStream(target: Endpoint, req: StreamRequest): Promise<StreamResponse> {
   const { method } = req;
