@@ -20,6 +20,21 @@ export interface PostgresOptions {
    * can be, exact otherwise. Both are exact searches and rank alike.
    */
   readonly vectorSearch?: "auto" | "pgvector" | "exact";
+  /**
+   * pgvector's HNSW index, which approximate searches ask: built at start-up when missing (this
+   * can take minutes on a large table), or `false` for none, every search then exact.
+   */
+  readonly vectorIndex?: false | VectorIndexOptions;
+}
+
+/** The HNSW index of embeddings on PostgreSQL; see docs/search.md for the measured defaults. */
+export interface VectorIndexOptions {
+  /** Links per node of the graph, 2-100, fixed when the index is built. Defaults to 16. */
+  readonly m?: number;
+  /** Candidates kept while building, 4-1000 and at least 2m: recall against build time. Defaults to 64. */
+  readonly efConstruction?: number;
+  /** Candidates kept while searching, 1-1000: recall against latency, per query. Defaults to 40. */
+  readonly efSearch?: number;
 }
 
 /** The schema name `options` ask for, checked: see schemaNameProblem. */
