@@ -10,10 +10,11 @@ export const optionalPeers: Readonly<
 > = {
   "better-sqlite3": { range: "^12.11.1", neededFor: "the SQLite store (the default)" },
   pg: { range: "^8.23.1", neededFor: "the PostgreSQL store (DATABASE_URL, `database`)" },
+  "sqlite-vec": { range: "^0.1.9", neededFor: "SearchMemories on the SQLite store" },
 };
 
 /** The optional peer dependencies of the reference services. */
-export type OptionalPeer = "better-sqlite3" | "pg";
+export type OptionalPeer = "better-sqlite3" | "pg" | "sqlite-vec";
 
 /** An optional peer dependency that a store needs is not installed. */
 export class MissingPeerDependencyError extends Error {
