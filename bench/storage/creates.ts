@@ -10,7 +10,7 @@ import { sig3 } from "../harness/report/format.js";
 import { median, relativeSpread } from "../harness/stats.js";
 import { type EngineName, type Running, type Storage, startOn } from "./engines.js";
 import type { Progress } from "./progress.js";
-import { streams, vectors } from "./vectors.js";
+import { embeddings, streams } from "./vectors.js";
 
 export const createCalls = ["createSession", "createEvent", "createMemory"] as const;
 export type CreateCall = (typeof createCalls)[number];
@@ -82,7 +82,7 @@ async function prepare(storage: Storage): Promise<Target> {
     const session = await sessions.createSession({ scope, title: "bench", ttlSeconds: 86_400 });
     sessionIds.push(session.id);
   }
-  const embeddings = vectors(streams.creates, memoryVectors);
+  const vectors = embeddings(streams.creates, memoryVectors).map((e) => e.values);
   let nextSession = 0;
   let nextVector = 0;
   return {
@@ -97,7 +97,7 @@ async function prepare(storage: Storage): Promise<Target> {
         await sessions.createEvent({ sessionId, ...eventContent });
       },
       createMemory: async () => {
-        const embedding = embeddings[nextVector++ % embeddings.length] as number[];
+        const embedding = vectors[nextVector++ % vectors.length] as number[];
         await memory.createMemory({ scope, fact: "The user prefers window seats.", embedding });
       },
     },

@@ -14,7 +14,7 @@ import { PostgresMemoryStore } from "../../src/server/store/postgres/memory-stor
 import { SqliteMemoryStore } from "../../src/server/store/sqlite/memory-store.js";
 import { type EngineName, postgresOptions, type Storage } from "./engines.js";
 import type { Progress } from "./progress.js";
-import { streams, vector } from "./vectors.js";
+import { embedding, streams } from "./vectors.js";
 
 /** The one scope every searched memory is in: all of them are candidates of every search. */
 export const searchScope = { user_id: "bench-search" };
@@ -44,7 +44,7 @@ function memoryAt(index: number, now: number): Memory {
     scope: searchScope,
     fact: factOf(index),
     topic: "bench",
-    embedding: vector(streams.memories, index),
+    embedding: embedding(streams.memories, index).values,
     confidence: 1,
     importance: 0.5,
     sourceType: SourceType.DIRECT,

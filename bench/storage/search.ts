@@ -9,7 +9,7 @@ import { percentile } from "../harness/stats.js";
 import { type EngineName, type Running, type Storage, startOn } from "./engines.js";
 import { type LoadRecord, loadMemories, searchScope } from "./load.js";
 import type { Progress } from "./progress.js";
-import { streams, vectors } from "./vectors.js";
+import { embeddings, streams } from "./vectors.js";
 
 /** How the services rank: SQLite in Node, PostgreSQL with pgvector or in Node. */
 export type SearchEngine = "sqlite" | "postgres-pgvector" | "postgres-exact";
@@ -60,7 +60,9 @@ export async function measureSearch(
   settings: SearchSettings,
   progress: Progress,
 ): Promise<{ searches: SearchRecord[]; loads: LoadRecord[] }> {
-  const queries = vectors(streams.queries, settings.warmupQueries + settings.queries);
+  const queries = embeddings(streams.queries, settings.warmupQueries + settings.queries).map(
+    (e) => e.values,
+  );
   const searches: SearchRecord[] = [];
   const loads: LoadRecord[] = [];
   let loaded = 0;
