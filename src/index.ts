@@ -71,11 +71,17 @@ export type { GiveUpEvent, RetryEvent } from "./policy/retry-interceptor.js";
 export type {
   ConsolidationOptions,
   ConsolidationResult,
+  EmbeddingService,
   ExtractedFact,
   ExtractionEngine,
   GenerationResult,
+  HashingEmbeddingOptions,
   MemoryGenerationOptions,
   ProgressEvent,
   ProgressListener,
 } from "./workers/index.js";
-export { ConsolidationWorker, MemoryGenerationWorker } from "./workers/index.js";
+export {
+  ConsolidationWorker,
+  HashingEmbeddingService,
+  MemoryGenerationWorker,
+} from "./workers/index.js";

@@ -5,6 +5,9 @@
 
 export type { ConsolidationOptions, ConsolidationResult } from "./consolidation-worker.js";
 export { ConsolidationWorker } from "./consolidation-worker.js";
+export type { EmbeddingService } from "./embedding-service.js";
+export type { HashingEmbeddingOptions } from "./hashing-embedding-service.js";
+export { HashingEmbeddingService } from "./hashing-embedding-service.js";
 export type { GenerationResult, MemoryGenerationOptions } from "./memory-generation-worker.js";
 export { MemoryGenerationWorker } from "./memory-generation-worker.js";
 export { RuleBasedExtractor } from "./rule-based-extractor.js";
