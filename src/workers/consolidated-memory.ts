@@ -5,10 +5,10 @@ import { deterministicUuid } from "./deterministic-id.js";
 import { factWords } from "./text-similarity.js";
 
 /**
- * The one memory that replaces a group of overlapping ones (all of one scope and topic): the most
- * informative fact of the group (most meaningful words, then the longest), the highest confidence
- * and importance, and the mean of the embeddings. Source CONSOLIDATED, with `sourceId` the memory
- * whose fact it keeps, the link back to the originals once they are deleted.
+ * The one memory that replaces a group of overlapping ones (all of one scope and topic): the fact
+ * of {@link keptMember}, the highest confidence and importance, and `factEmbedding`, the embedding
+ * of that fact, or without it the mean of the members' embeddings. Source CONSOLIDATED, with
+ * `sourceId` the memory whose fact it keeps, the link back to the originals once they are deleted.
  *
  * Everything here depends only on the group's content, and the `requestId` on the sorted ids and
  * that content: consolidating the same group again, after a crash between the create and the
@@ -18,10 +18,10 @@ import { factWords } from "./text-similarity.js";
  *
  * @internal
  */
-export function consolidatedMemory(group: readonly Memory[]): NewMemory {
+export function consolidatedMemory(group: readonly Memory[], factEmbedding?: number[]): NewMemory {
   const members = [...group].sort((a, b) => compare(a.id, b.id));
-  const kept = members.reduce((best, m) => (moreInformative(m, best) ? m : best));
-  const embedding = meanEmbedding(members) ?? kept.embedding;
+  const kept = keptMember(members);
+  const embedding = factEmbedding ?? meanEmbedding(members) ?? kept.embedding;
   const content: NewMemory = {
     scope: { ...kept.scope },
     fact: kept.fact,
@@ -37,6 +37,19 @@ export function consolidatedMemory(group: readonly Memory[]): NewMemory {
     ...content,
     requestId: deterministicUuid("consolidate", ...ids, canonicalJson(content)),
   };
+}
+
+/**
+ * The member whose fact a group's consolidated memory keeps: the most informative (most meaningful
+ * words, then the longest), the first by id of those alike.
+ *
+ * @internal
+ */
+export function keptMember(group: readonly Memory[]): Memory {
+  const members = [...group].sort((a, b) => compare(a.id, b.id));
+  const [first, ...rest] = members;
+  if (first === undefined) throw new RangeError("a group has at least one member");
+  return rest.reduce((best, m) => (moreInformative(m, best) ? m : best), first);
 }
 
 function moreInformative(a: Memory, b: Memory): boolean {

@@ -3,7 +3,9 @@ import type { Memory } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import type { MemoryServiceClient } from "../client/memory-client.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import { callOptions, throwIfAborted } from "./cancellation.js";
-import { consolidatedMemory } from "./consolidated-memory.js";
+import { consolidatedMemory, keptMember } from "./consolidated-memory.js";
+import { checkEmbeddingService, embedTexts } from "./embed-texts.js";
+import type { EmbeddingService } from "./embedding-service.js";
 import { overlapGroups } from "./overlap-groups.js";
 import type { ProgressListener } from "./types.js";
 
@@ -15,6 +17,16 @@ export interface ConsolidationOptions {
   onProgress?: ProgressListener | undefined;
   /** normalised-text similarity at or above which two facts overlap; defaults to 0.6 */
   threshold?: number | undefined;
+  /**
+   * Embeds the fact each consolidated memory keeps: pass the service its memories were embedded
+   * with (the memory-generation worker's), so that what searches find them by is their fact.
+   * Without one, a consolidated memory takes the mean of its members' embeddings, which stays in
+   * whatever space they were embedded in. There is no default here, unlike in the
+   * memory-generation worker: this one rewrites memories that anyone wrote, perhaps with a model
+   * of the same dimension as the default's, and a vector of another space would mislead every
+   * search.
+   */
+  embeddings?: EmbeddingService | undefined;
 }
 
 /** What one {@link ConsolidationWorker.consolidate} did. */
@@ -49,8 +61,12 @@ export class ConsolidationWorker {
   private readonly memory: MemoryServiceClient;
   private readonly onProgress: ProgressListener | undefined;
   private readonly threshold: number;
+  private readonly embeddings: EmbeddingService | undefined;
 
-  /** INVALID_ARGUMENT when `threshold` is not a number above 0 and at most 1. */
+  /**
+   * INVALID_ARGUMENT when `threshold` is not a number above 0 and at most 1, or the dimensions of
+   * `embeddings` are not 1-4096.
+   */
   constructor(options: ConsolidationOptions) {
     const { threshold = 0.6 } = options;
     if (!(threshold > 0 && threshold <= 1)) {
@@ -59,9 +75,11 @@ export class ConsolidationWorker {
         Code.InvalidArgument,
       );
     }
+    if (options.embeddings) checkEmbeddingService(options.embeddings, "embeddings");
     this.memory = options.memory;
     this.onProgress = options.onProgress;
     this.threshold = threshold;
+    this.embeddings = options.embeddings;
   }
 
   /**
@@ -170,7 +188,11 @@ export class ConsolidationWorker {
     }
     // A member moved to another topic since the list: the group is no longer one.
     if (partitions(current).size !== 1) return undefined;
-    const memory = await this.memory.createMemory(consolidatedMemory(current), call);
+    // One call per group: its fact is known only once the group has been read again.
+    const embedding = this.embeddings
+      ? (await embedTexts(this.embeddings, [keptMember(current).fact], signal))[0]
+      : undefined;
+    const memory = await this.memory.createMemory(consolidatedMemory(current, embedding), call);
     const deleted: string[] = [];
     for (const original of current) {
       throwIfAborted(signal);

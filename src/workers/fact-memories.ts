@@ -1,7 +1,10 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Memory } from "../../gen/contextiq/memory/v1/memory_pb.js";
 import type { MemoryServiceClient } from "../client/memory-client.js";
 import { callOptions, throwIfAborted } from "./cancellation.js";
 import { deterministicUuid } from "./deterministic-id.js";
+import { embedTexts } from "./embed-texts.js";
+import type { EmbeddingService } from "./embedding-service.js";
 import type { ExtractedFact } from "./types.js";
 
 /** The session whose facts are stored: memories take its id as `sourceId`, and its scope. */
@@ -13,8 +16,8 @@ export interface FactSource {
 /**
  * The memories of one session's facts, as one run of the memory-generation worker gathers them:
  * each distinct fact once however many times it is handed over (once for a one-shot run, batch by
- * batch in follow mode), its memory created with a request id derived from the session and the
- * fact, or the one an earlier run stored.
+ * batch in follow mode), its memory created with its embedding and a request id derived from the
+ * session and the fact, or the one an earlier run stored.
  *
  * @internal
  */
@@ -27,6 +30,7 @@ export class FactMemories {
 
   constructor(
     private readonly memory: MemoryServiceClient,
+    private readonly embeddings: EmbeddingService,
     private readonly source: FactSource,
   ) {}
 
@@ -49,8 +53,10 @@ export class FactMemories {
 
   /**
    * Stores `facts` (from {@link fresh}) as EXTRACTED memories, skipping those already stored;
-   * `onStored` is told after each one. Checks `signal` before each create, so that a cancel that
-   * comes between calls stops the work as a cancelled call would.
+   * `onStored` is told after each one. The new facts are embedded first, in one call: when that
+   * fails, none is stored, rather than stored where no search finds it. Checks `signal` before
+   * each create, so that a cancel that comes between calls stops the work as a cancelled call
+   * would.
    */
   async store(
     facts: readonly ExtractedFact[],
@@ -59,30 +65,55 @@ export class FactMemories {
   ): Promise<void> {
     if (facts.length === 0) return;
     const stored = await this.storedFacts(facts, signal);
-    const call = callOptions(signal);
+    const missing = facts.filter((fact) => !stored.has(fact.fact));
+    const vectors = await embedTexts(
+      this.embeddings,
+      missing.map((fact) => fact.fact),
+      signal,
+    );
+    const embeddings = new Map(missing.map((fact, i) => [fact.fact, vectors[i] ?? []]));
     for (const [index, fact] of facts.entries()) {
       throwIfAborted(signal);
-      let memory = stored.get(fact.fact);
-      if (memory === undefined) {
-        memory = await this.memory.createMemory(
-          {
-            scope: this.source.scope,
-            fact: fact.fact,
-            topic: fact.topic,
-            confidence: fact.confidence,
-            sourceType: "extracted",
-            sourceId: this.source.id,
-            // The same fact of the same session is the same create: a rerun, a retry of a failed
-            // run, or a follow run and a one-shot run of the same session get the stored memory
-            // back instead of a second one.
-            requestId: deterministicUuid(this.source.id, fact.fact),
-          },
-          call,
-        );
-        this.created++;
-      }
+      const memory = stored.get(fact.fact) ?? (await this.create(fact, embeddings, signal));
       this.memories.push(memory);
       onStored?.(index + 1, facts.length);
+    }
+  }
+
+  /**
+   * Creates the memory of `fact`. ALREADY_EXISTS means that another run created it meanwhile,
+   * with other content under the same request id: an embedding service that is not quite
+   * deterministic gives each run its own vector. That run's memory is this fact's.
+   */
+  private async create(
+    fact: ExtractedFact,
+    embeddings: ReadonlyMap<string, number[]>,
+    signal: AbortSignal | undefined,
+  ): Promise<Memory> {
+    try {
+      const memory = await this.memory.createMemory(
+        {
+          scope: this.source.scope,
+          fact: fact.fact,
+          topic: fact.topic,
+          confidence: fact.confidence,
+          sourceType: "extracted",
+          sourceId: this.source.id,
+          embedding: embeddings.get(fact.fact) ?? [],
+          // The same fact of the same session is the same create: a rerun, a retry of a failed
+          // run, or a follow run and a one-shot run of the same session get the stored memory
+          // back instead of a second one.
+          requestId: deterministicUuid(this.source.id, fact.fact),
+        },
+        callOptions(signal),
+      );
+      this.created++;
+      return memory;
+    } catch (error) {
+      if (!(error instanceof ConnectError && error.code === Code.AlreadyExists)) throw error;
+      const theirs = (await this.storedFacts([fact], signal)).get(fact.fact);
+      if (theirs === undefined) throw error;
+      return theirs;
     }
   }
 

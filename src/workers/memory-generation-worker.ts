@@ -6,7 +6,10 @@ import type { MemoryServiceClient } from "../client/memory-client.js";
 import type { SessionsServiceClient } from "../client/sessions-client.js";
 import { batches } from "./batches.js";
 import { callOptions, throwIfAborted } from "./cancellation.js";
+import { checkEmbeddingService } from "./embed-texts.js";
+import type { EmbeddingService } from "./embedding-service.js";
 import { FactMemories } from "./fact-memories.js";
+import { HashingEmbeddingService } from "./hashing-embedding-service.js";
 import { RuleBasedExtractor } from "./rule-based-extractor.js";
 import type { ExtractionEngine, ProgressListener } from "./types.js";
 
@@ -18,6 +21,12 @@ export interface MemoryGenerationOptions {
   memory: MemoryServiceClient;
   /** Finds the facts. Defaults to rules that match sentences such as "I prefer ..." and "my name is ...". */
   engine?: ExtractionEngine | undefined;
+  /**
+   * Embeds the facts, so that SearchMemories finds their memories: one call per batch, with all
+   * its new facts. Defaults to a {@link HashingEmbeddingService}, which matches words, not
+   * meanings; search with the same service as the memories were embedded with.
+   */
+  embeddings?: EmbeddingService | undefined;
   /**
    * Told of each step: "read-events", "extract", "create-memories"; in follow mode, "follow" (the
    * events read so far, and the facts and memories created in the message) after each batch.
@@ -59,8 +68,8 @@ const followBatching = { quietMs: 200, maxDelayMs: 2_000, maxSize: 500 } as cons
 
 /**
  * Turns a session's conversation into long-term memories: reads its events, extracts facts with
- * the engine, and stores each fact as a memory of source EXTRACTED, with `sourceId` the session
- * and the session's scope.
+ * the engine, embeds them, and stores each fact as a memory of source EXTRACTED, with `sourceId`
+ * the session, the session's scope and the fact's embedding.
  *
  * ```ts
  * const worker = new MemoryGenerationWorker({ sessions, memory });
@@ -71,12 +80,16 @@ export class MemoryGenerationWorker {
   private readonly sessions: SessionsServiceClient;
   private readonly memory: MemoryServiceClient;
   private readonly engine: ExtractionEngine;
+  private readonly embeddings: EmbeddingService;
   private readonly onProgress: ProgressListener | undefined;
 
+  /** INVALID_ARGUMENT when the dimensions of `embeddings` are not 1-4096. */
   constructor(options: MemoryGenerationOptions) {
+    if (options.embeddings) checkEmbeddingService(options.embeddings, "embeddings");
     this.sessions = options.sessions;
     this.memory = options.memory;
     this.engine = options.engine ?? new RuleBasedExtractor();
+    this.embeddings = options.embeddings ?? new HashingEmbeddingService();
     this.onProgress = options.onProgress;
   }
 
@@ -88,7 +101,10 @@ export class MemoryGenerationWorker {
    * Ended and expired sessions are read too: generation usually runs after a conversation ends.
    * Fails with the clients' errors (NOT_FOUND for an unknown session, CANCELED when `signal` is
    * aborted, ...), and FAILED_PRECONDITION when the session has no scope, which a memory needs.
-   * A failed run may have stored some of the facts; running it again stores the rest.
+   * The facts of a batch are embedded before any is stored: when the embedding service fails, or
+   * answers wrongly (INTERNAL: a wrong number of vectors, a wrong dimension, a value not finite),
+   * none of them is. A failed run may have stored some of the facts; running it again stores the
+   * rest.
    *
    * With `follow`, the worker watches the session instead (watchEvents) and handles its events as
    * they come, in batches (the burst that has come when the session goes quiet for 200 ms, at most
@@ -120,7 +136,7 @@ export class MemoryGenerationWorker {
         Code.FailedPrecondition,
       );
     }
-    const memories = new FactMemories(this.memory, session);
+    const memories = new FactMemories(this.memory, this.embeddings, session);
     const eventsRead = options.follow
       ? await this.follow(session.id, memories, signal, options.onReconnect)
       : await this.once(session.id, memories, signal);

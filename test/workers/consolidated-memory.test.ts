@@ -57,3 +57,11 @@ describe("consolidatedMemory", () => {
     expect(consolidatedMemory(bare)).not.toHaveProperty("embedding");
   });
 });
+
+describe("consolidatedMemory with the embedding of its fact", () => {
+  it("takes that embedding rather than the mean, and is another create than with the mean", () => {
+    const merged = consolidatedMemory(group, [0.25, -1]);
+    expect(merged.embedding).toEqual([0.25, -1]);
+    expect(merged.requestId).not.toBe(consolidatedMemory(group).requestId);
+  });
+});
