@@ -69,6 +69,12 @@ export function parseEmbedding(value: string): number[] {
   });
 }
 
+/** A text with something in it besides spaces. */
+export function parseText(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("expected a text, got nothing");
+  return value;
+}
+
 /** An http:// or https:// URL, e.g. `http://localhost:8001`. */
 export function parseUrl(value: string): string {
   let url: URL;

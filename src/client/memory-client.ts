@@ -62,6 +62,11 @@ export interface MemorySearch {
   limit?: number;
   /** Only memories with at least this confidence, 0-1. */
   minConfidence?: number;
+  /**
+   * Rank every candidate instead of asking the server's approximate index, for audits and for
+   * comparing rankings; slower on large scopes. Defaults to false.
+   */
+  exact?: boolean;
 }
 
 /** The fields to change in a memory; those left out stay as they are. */

@@ -13,9 +13,10 @@ import {
   scoredJson,
   searchTable,
 } from "../memory-views.js";
-import { parseEmbedding, parseInteger, parseNumber } from "../parse-options.js";
+import { parseEmbedding, parseInteger, parseNumber, parseText } from "../parse-options.js";
 import { printResult } from "../print.js";
 import { scopeOption } from "../scope-option.js";
+import { textEmbedding } from "../text-embedding.js";
 
 interface CreateOptions {
   scope: Record<string, string>;
@@ -31,10 +32,12 @@ interface CreateOptions {
 
 interface SearchOptions {
   scope: Record<string, string>;
-  embedding: number[];
+  text?: string;
+  embedding?: number[];
   topic?: string;
   limit?: number;
   minConfidence?: number;
+  exact?: boolean;
 }
 
 interface UpdateOptions {
@@ -158,12 +161,23 @@ export function memoriesCommand(io: CliIo): Command {
 
   memories
     .command("search")
-    .description("the memories of a scope most similar to an embedding, most similar first")
+    .description(
+      "the memories of a scope most similar to a text or an embedding, most similar first",
+    )
     .addOption(scopeOption("memories whose scope holds all these entries", { required: true }))
     .addOption(
-      new Option("--embedding <numbers>", "the query embedding, e.g. 0.1,0.2,0.3 (required)")
-        .argParser(parseEmbedding)
-        .makeOptionMandatory(),
+      new Option(
+        "--text <text>",
+        "the text to search for, embedded as the workers embed facts: it finds facts that share its words (this or --embedding)",
+      )
+        .argParser(parseText)
+        .conflicts("embedding"),
+    )
+    .addOption(
+      new Option(
+        "--embedding <numbers>",
+        "the query embedding, e.g. 0.1,0.2,0.3 (this or --text)",
+      ).argParser(parseEmbedding),
     )
     .option("--topic <topic>", "only memories of this topic")
     .addOption(
@@ -176,19 +190,31 @@ export function memoriesCommand(io: CliIo): Command {
         parseNumber,
       ),
     )
+    .option("--exact", "rank every candidate, not the server's approximate index: slower")
     .addHelpText(
       "after",
-      examples("memories search --scope user_id=123 --embedding 0.1,0.6,0.3 --limit 5"),
+      examples(
+        `memories search --scope user_id=123 --text "dark mode"`,
+        "memories search --scope user_id=123 --embedding 0.1,0.6,0.3 --limit 5 --exact",
+      ),
     )
     .action(async (options: SearchOptions, command: Command) => {
+      const queryEmbedding = options.text ? await textEmbedding(options.text) : options.embedding;
+      if (queryEmbedding === undefined) {
+        command.error(
+          "error: give one of --text (the text to search for) or --embedding (the query embedding)",
+          { exitCode: 2, code: "contextiq.noQuery" },
+        );
+      }
       await using client = memoryClient(command, io);
       const results = await client.searchMemories({
         scope: options.scope,
-        queryEmbedding: options.embedding,
+        queryEmbedding,
         ...defined({
           topic: options.topic,
           limit: options.limit,
           minConfidence: options.minConfidence,
+          exact: options.exact,
         }),
       });
       printResult(io, command, {
