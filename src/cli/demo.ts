@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallEvent, TransportKind } from "../index.js";
 import { MemoryServiceClient, SessionsServiceClient } from "../index.js";
-import { ConsolidationWorker, MemoryGenerationWorker } from "../workers/index.js";
+import {
+  ConsolidationWorker,
+  HashingEmbeddingService,
+  MemoryGenerationWorker,
+} from "../workers/index.js";
+import { textEmbedding } from "./text-embedding.js";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -27,6 +32,7 @@ export interface DemoPass {
 }
 
 // A short conversation in which the user states a name, a workplace and preferences.
+// The demo then searches for `query`, which shares words with one of them.
 const conversation: [role: "user" | "assistant", content: string][] = [
   ["user", "Hi! My name is Ada. I work at Contoso."],
   ["assistant", "Nice to meet you, Ada. How can I help?"],
@@ -34,11 +40,13 @@ const conversation: [role: "user" | "assistant", content: string][] = [
   ["assistant", "Noted: Python and dark mode."],
   ["user", "I live in Lisbon, by the way."],
 ];
+const query = "python scripting";
 
 /**
  * The whole flow on one machine: starts the reference services, writes a sample conversation,
- * and runs the memory-generation and consolidation workers over it, once over gRPC and once over
- * JSON, saying what each step did. Resolves with a pass per transport.
+ * runs the memory-generation and consolidation workers over it and searches what they stored by
+ * text, once over gRPC and once over JSON, saying what each step did. Resolves with a pass per
+ * transport.
  */
 export async function runDemo({ dataDir, out }: DemoOptions): Promise<DemoPass[]> {
   const folder = dataDir ?? (await mkdtemp(join(tmpdir(), "contextiq-demo-")));
@@ -93,7 +101,11 @@ async function demoPass(
   await sessions.endSession(session.id);
   out(`session ${session.id}: ${conversation.length} events written, session ended`);
 
-  const generation = await new MemoryGenerationWorker({ sessions, memory }).generate(session.id);
+  // The workers embed facts with the service `contextiq memories search --text` embeds texts with.
+  const embeddings = new HashingEmbeddingService();
+  const generation = await new MemoryGenerationWorker({ sessions, memory, embeddings }).generate(
+    session.id,
+  );
   out(
     `memory generation: ${generation.eventsRead} events read, ${generation.memoriesCreated} memories`,
   );
@@ -103,11 +115,21 @@ async function demoPass(
   for (const fact of ["User prefers python.", "The user prefers Python"]) {
     await memory.createMemory({ scope, fact, topic: "preferences", sourceType: "direct" });
   }
-  const consolidation = await new ConsolidationWorker({ memory }).consolidate(scope);
+  const consolidation = await new ConsolidationWorker({ memory, embeddings }).consolidate(scope);
   out(
     `consolidation: ${consolidation.memoriesRead} memories read, ${consolidation.groups} group(s), ${consolidation.originalsDeleted} originals replaced`,
   );
   for (const m of consolidation.consolidated) out(`  [${m.topic}] ${m.fact} (consolidated)`);
+
+  const [best] = await memory.searchMemories({
+    scope,
+    queryEmbedding: await textEmbedding(query),
+    limit: 1,
+  });
+  const found = best?.memory
+    ? `${best.memory.fact} (similarity ${best.similarityScore.toFixed(2)})`
+    : "nothing found";
+  out(`search by text "${query}": ${found}`);
 
   durations.sort((a, b) => a - b);
   return {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.js";
 
 describe("contextiq demo", () => {
-  it("starts the services, runs both workers over gRPC and JSON, prints a summary and exits 0", async () => {
+  it("starts the services, runs both workers over gRPC and JSON, searches what they stored, prints a summary and exits 0", async () => {
     // The demo starts services of its own; these URLs are not used.
     const { code, stdout, stderr } = await runCli(
       { sessionsUrl: "http://127.0.0.1:1", memoryUrl: "http://127.0.0.1:1" },
@@ -14,6 +14,11 @@ describe("contextiq demo", () => {
     expect(stdout).toContain("== over grpc");
     expect(stdout).toContain("== over json");
     expect(stdout).toContain("[identity] User's name is Ada");
+    // What the workers stored is found by text.
+    expect(stdout.match(/^search by text "python scripting": .*$/gm)).toEqual([
+      expect.stringMatching(/: User prefers Python for scripting \(similarity 0\.\d\d\)$/),
+      expect.stringMatching(/: User prefers Python for scripting \(similarity 0\.\d\d\)$/),
+    ]);
     const rows = stdout.trim().split("\n").slice(-2);
     for (const [i, transport] of ["grpc", "json"].entries()) {
       // transport, sessions, events, extracted, consolidated (from n), calls, retries, p50 ms
