@@ -29,7 +29,9 @@ const utf8 = new TextEncoder();
  * similar (cosine) as the words and word pairs they share, weighted by how often they occur.
  */
 export class HashingEmbeddingService implements EmbeddingService {
-  readonly name = "HashingEmbeddingService";
+  /** What error messages call it. */
+  readonly name: string = "HashingEmbeddingService";
+  /** The length of each vector: 1536 unless the `dimensions` option says otherwise. */
   readonly dimensions: number;
 
   /** INVALID_ARGUMENT when `dimensions` is not a whole number from 1 to 4096. */
