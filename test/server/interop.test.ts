@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RunningServices, startServices } from "../../src/server/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -347,6 +347,7 @@ interface Rpcs {
     { memory: GrpcMemory | null },
   ];
   GetMemory: [{ id: string }, { memory: GrpcMemory | null }];
+  ListMemories: [{ scope: Record<string, string> }, { memories: GrpcMemory[] }];
   SearchMemories: [
     { query_embedding: number[]; scope: Record<string, string> },
     { results: { memory: GrpcMemory | null; similarity_score: number }[] },
@@ -528,8 +529,15 @@ describe("@grpc/grpc-js with @grpc/proto-loader, loading the .proto files", () =
     expect(results[0]?.similarity_score).toBeCloseTo(1);
     expect(results[1]?.similarity_score).toBeCloseTo(0);
     expect(results[1]?.memory?.source_type).toBe("SOURCE_TYPE_EXTRACTED");
-    // The search counted as an access of each memory returned.
-    expect(results[0]?.memory?.access_count).toBe("1");
+    // The search counts as an access of each memory returned, written after it answers;
+    // ListMemories counts none.
+    await vi.waitFor(
+      async () => {
+        const { memories } = await unary(memory, "ListMemories", { scope });
+        expect(memories.map((m) => m.access_count)).toEqual(["1", "1"]);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
   });
 
   it("gets INVALID_ARGUMENT (3) naming `fact`, with a grpc-status-details-bin BadRequest", async () => {
