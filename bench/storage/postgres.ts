@@ -12,9 +12,16 @@ export interface PostgresContext {
   readonly fsync: string;
   readonly synchronousCommit: string;
   readonly sharedBuffers: string;
+  /** They decide whether an HNSW build runs in memory and in parallel: its time. */
+  readonly maintenanceWorkMem: string;
+  readonly maxParallelMaintenanceWorkers: string;
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A connection of its own for `use`, closed after. */
+export async function withClient<T>(
+  url: string,
+  use: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: "bench-storage" });
   await client.connect();
   try {
@@ -49,6 +56,8 @@ export function describePostgres(url: string): Promise<PostgresContext> {
       fsync: await show(client, "fsync"),
       synchronousCommit: await show(client, "synchronous_commit"),
       sharedBuffers: await show(client, "shared_buffers"),
+      maintenanceWorkMem: await show(client, "maintenance_work_mem"),
+      maxParallelMaintenanceWorkers: await show(client, "max_parallel_maintenance_workers"),
     };
   });
 }
