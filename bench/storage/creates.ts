@@ -208,7 +208,8 @@ function toCell(
   };
 }
 
-function describeWindow(w: WindowResult & { retries?: number }): string {
+/** A progress line's figures. */
+export function describeWindow(w: WindowResult & { retries?: number }): string {
   const text = `${sig3(w.rps)} /s  p50 ${sig3(w.p50Ms)} p99 ${sig3(w.p99Ms)} ms  (${w.ok} calls)`;
   const errors = w.errors + w.warmupErrors;
   const retries = w.retries ? `  ${w.retries} retries` : "";

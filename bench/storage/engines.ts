@@ -30,12 +30,21 @@ export function postgresStorage(url: string, purpose: string): Storage {
   return { engine: "postgres", url, schema: freshSchema(url, purpose) };
 }
 
+/**
+ * How a PostgreSQL store ranks searches and keeps its HNSW index; left out, the store's defaults.
+ * SQLite takes none.
+ */
+export interface StoreSettings {
+  readonly vectorSearch?: NonNullable<PostgresOptions["vectorSearch"]>;
+  readonly vectorIndex?: NonNullable<PostgresOptions["vectorIndex"]>;
+}
+
 /** The options PostgreSQL stores of `storage` open with. */
 export function postgresOptions(
   storage: Storage & { engine: "postgres" },
-  vectorSearch: PostgresOptions["vectorSearch"] = "auto",
+  settings: StoreSettings = {},
 ): PostgresOptions {
-  return { url: storage.url, schema: storage.schema, vectorSearch };
+  return { url: storage.url, schema: storage.schema, ...settings };
 }
 
 /** Services running on a storage, and facade clients of both. */
@@ -49,18 +58,15 @@ export interface Running {
 }
 
 /**
- * Starts the reference services in this process on `storage` (for PostgreSQL, ranking searches
- * as `vectorSearch` says) and connects a SessionsServiceClient and a MemoryServiceClient over
- * gRPC, with the facade's defaults: retries, circuit breaker, a request_id on every create.
+ * Starts the reference services in this process on `storage` (PostgreSQL's store opened with
+ * `settings`) and connects a SessionsServiceClient and a MemoryServiceClient over gRPC, with the
+ * facade's defaults: retries, circuit breaker, a request_id on every create.
  */
-export async function startOn(
-  storage: Storage,
-  vectorSearch?: PostgresOptions["vectorSearch"],
-): Promise<Running> {
+export async function startOn(storage: Storage, settings: StoreSettings = {}): Promise<Running> {
   const services = await startServices(
     storage.engine === "sqlite"
       ? { dataDir: storage.dataDir }
-      : { database: postgresOptions(storage, vectorSearch) },
+      : { database: postgresOptions(storage, settings) },
   );
   const forget = onCleanup(`close services on ${services.storage}`, () => services.close());
   let retries = 0;

@@ -1,25 +1,10 @@
-/** storage.md: the context, then one table per measure, then whatever failed. */
-import { sig3, times } from "../harness/report/format.js";
+/** storage.md: the targets, the context, one section per measure, then whatever failed. */
+
 import type { RunContext } from "./context.js";
-import { type CreateCell, createCalls, eventSessions } from "./creates.js";
+import { count, engineNames, oneLine, table } from "./markdown-cells.js";
+import { createsSection, indexedCreatesSection, readsSection } from "./markdown-loops.js";
+import { openingSection, searchSection, sweepSection } from "./markdown-search.js";
 import type { StorageResults } from "./results.js";
-import type { SearchEngine } from "./search.js";
-
-const callNames = {
-  createSession: "CreateSession",
-  createEvent: "CreateEvent",
-  createMemory: "CreateMemory (1536 floats)",
-} as const;
-
-const searchEngineNames: Record<SearchEngine, string> = {
-  sqlite: "SQLite, ranks in Node",
-  "postgres-pgvector": "PostgreSQL + pgvector, ranks in the database",
-  "postgres-exact": 'PostgreSQL, `vectorSearch: "exact"`, ranks in Node',
-};
-
-const count = (n: number) => n.toLocaleString("en-US");
-/** An error message on one line, for a list item. */
-const oneLine = (text: string | null) => (text ?? "no message").replace(/\s+/g, " ");
 
 export function renderMarkdown(results: StorageResults, command: string): string {
   const { context, settings } = results;
@@ -31,23 +16,45 @@ export function renderMarkdown(results: StorageResults, command: string): string
     "",
     ...(settings.quick
       ? [
-          `**Quick run**: one round of ${settings.windowMs / 1000} s windows, ${settings.searchQueries} queries per search figure. Noisy: it shows that the benchmark works, not figures to quote.`,
+          `**Quick run**: ${count(settings.sizes[0] ?? 0)} and ${count(settings.sizes[1] ?? 0)} memories, ${settings.queries} queries per series, ${settings.loop.windowMs / 1000} s windows. Noisy and small: it shows that the benchmark works, not figures to quote.`,
           "",
         ]
       : []),
     ...(context.postgres.skipped
       ? [`**PostgreSQL skipped**: ${context.postgres.reason}. SQLite alone.`, ""]
       : []),
-    ...contextSection(context),
+    ...targetsSection(results),
+    ...contextSection(results),
     // A part left out (--only) has no section.
+    ...(results.searches.length > 0 ? [...dataSection(results), ...searchSection(results)] : []),
+    ...(results.openings.length > 0 ? openingSection(results) : []),
+    ...sweepSection(results),
+    ...(results.indexedCreates.length > 0 ? indexedCreatesSection(results) : []),
+    ...(results.reads.length > 0 ? readsSection(results) : []),
     ...(results.creates.cells.length > 0 ? createsSection(results) : []),
-    ...(results.search.length > 0 ? searchSection(results) : []),
     ...(results.loads.length > 0 ? loadSection(results) : []),
     ...failuresSection(results),
   ].join("\n");
 }
 
-function contextSection(context: RunContext): string[] {
+function targetsSection(results: StorageResults): string[] {
+  const mark = (met: boolean | null) => (met === null ? "–" : met ? "met" : "**missed**");
+  return [
+    "## Targets",
+    "",
+    "Issue 19's, with the figures of this run (details in the sections below).",
+    "",
+    ...table(
+      ["target", "measured", ""],
+      "|---|---|---|",
+      results.targets.map((t) => [t.goal, t.measured, mark(t.met)]),
+    ),
+    "",
+  ];
+}
+
+function contextSection(results: StorageResults): string[] {
+  const { context, settings } = results;
   const pg = context.postgres;
   const rows: [string, string][] = [
     [
@@ -58,24 +65,41 @@ function contextSection(context: RunContext): string[] {
   if (pg.skipped) {
     rows.push(["PostgreSQL", `skipped: ${pg.reason}`]);
   } else {
+    const { m, efConstruction } = settings.hnsw;
     rows.push(
       ["PostgreSQL", `${pg.version}, at ${pg.url} (from ${pg.urlSource})`],
       ["pgvector", pg.pgvector],
       ["fsync", pg.fsync],
       ["synchronous_commit", pg.synchronousCommit],
       ["shared_buffers", pg.sharedBuffers],
+      [
+        "maintenance_work_mem, max_parallel_maintenance_workers",
+        `${pg.maintenanceWorkMem}, ${pg.maxParallelMaintenanceWorkers} (the server's defaults: the store may set its own for the build)`,
+      ],
+      [
+        "HNSW index asked for",
+        `m ${m ?? "(the store's default)"}, efConstruction ${efConstruction ?? "(the store's default)"}; efSearch the store's default, and swept: ${settings.efSearch.join(", ") || "no sweep"}`,
+      ],
     );
   }
   return [
     "## Context",
     "",
-    "| | |",
-    "|---|---|",
-    ...rows.map(([k, v]) => `| ${k} | ${v.replaceAll("|", "\\|")} |`),
+    ...table(["", ""], "|---|---|", rows),
     "",
     durability(context),
     "",
     "The client (the public facade over gRPC), the reference services and SQLite share one Node process: SQLite works on the services' event loop, synchronously. PostgreSQL runs in its own processes on the same machine, so its work can use another core. Quote ratios of one run; absolute figures move with the machine.",
+    "",
+  ];
+}
+
+function dataSection(results: StorageResults): string[] {
+  const { settings } = results;
+  return [
+    "## Data",
+    "",
+    `${settings.embeddingDimensions}-float embeddings drawn by a seeded generator with the neighbour structure of a model's (bench/storage/vectors.ts): each the normalised sum of a direction every memory shares, its topic's (20 topics, also its \`topic\`), its subtopic's (25 per topic), its thread's (20 per subtopic: near-paraphrases) and its own noise, each weight jittered. Cosine similarity is about 0.2 between topics, 0.45 within one, 0.6 within a subtopic and 0.75 within a thread, where uniform random vectors would all be orthogonal and leave an index no neighbours to find. Queries are new draws of the same kind, never stored ones. Confidence is seeded, uniform in [0, 1). Datasets: ${count(settings.sizes[0] ?? 0)} memories in one scope, grown to ${count(settings.sizes[1] ?? 0)}; and ${count(settings.sizes[1] ?? 0)} spread over ${count(settings.scopes)} scopes, each query naming one.`,
     "",
   ];
 }
@@ -99,100 +123,27 @@ function durability(context: RunContext): string {
   return `${sqlite} ${postgres}`;
 }
 
-function createsSection(results: StorageResults): string[] {
-  const { settings } = results;
-  const withPostgres = !results.context.postgres.skipped;
-  const intro = `Closed loops of 1 and ${settings.concurrency.at(-1)} callers through \`SessionsServiceClient\` / \`MemoryServiceClient\` (\`transport: "grpc"\`, default options: a request_id per create, retries, circuit breaker), ${settings.windowMs / 1000} s per window after ${settings.warmupMs} ms of warm-up, ${settings.rounds === 1 ? "1 round" : `${settings.rounds} rounds${withPostgres ? ", the engine order alternating from one to the next" : ""}`}. Median over rounds of creates per second and of each round's nearest-rank p50 and p99 latency. CreateEvent appends to ${eventSessions} sessions in turn. Spread: (max − min) ÷ median of creates/s over rounds.`;
-  const find = (engine: string, call: string, concurrency: number) =>
-    results.creates.cells.find(
-      (c) => c.engine === engine && c.call === call && c.concurrency === concurrency,
-    );
-  const figures = (cell: CreateCell | undefined) =>
-    cell === undefined
-      ? ["–", "–", "–", "–"]
-      : [
-          `${sig3(cell.median.rps)}${cell.errors > 0 ? " ⚠" : ""}`,
-          sig3(cell.median.p50Ms),
-          sig3(cell.median.p99Ms),
-          cell.spreadRps === null ? "–" : `${Math.round(cell.spreadRps * 100)}%`,
-        ];
-  const rows = createCalls.flatMap((call) =>
-    settings.concurrency.map((concurrency) => {
-      const cells = [
-        callNames[call],
-        String(concurrency),
-        ...figures(find("sqlite", call, concurrency)),
-      ];
-      if (withPostgres) {
-        const ratio = results.creates.ratios.find(
-          (r) => r.call === call && r.concurrency === concurrency,
-        );
-        cells.push(
-          ...figures(find("postgres", call, concurrency)),
-          `**${times(ratio?.postgresOverSqlite ?? null)}**`,
-        );
-      }
-      return `| ${cells.join(" | ")} |`;
-    }),
-  );
-  const head = withPostgres
-    ? [
-        "| call | callers | SQLite /s | p50 ms | p99 ms | spread | PostgreSQL /s | p50 ms | p99 ms | spread | PG ÷ SQLite |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-      ]
-    : [
-        "| call | callers | SQLite /s | p50 ms | p99 ms | spread |",
-        "|---|---:|---:|---:|---:|---:|",
-      ];
-  return ["## Creates per second", "", intro, "", ...head, ...rows, ""];
-}
-
-function searchSection(results: StorageResults): string[] {
-  const { settings, search } = results;
-  const labels = new Set(search.map((s) => s.tail.label));
-  const tailHead = labels.size === 1 ? `${[...labels][0]} ms` : "p99 / max ms";
-  const sqliteP50 = (size: number) => search.find((s) => s.size === size && s.engine === "sqlite");
-  const engineOrder: SearchEngine[] = ["sqlite", "postgres-pgvector", "postgres-exact"];
-  const sorted = [...search].sort(
-    (a, b) => a.size - b.size || engineOrder.indexOf(a.engine) - engineOrder.indexOf(b.engine),
-  );
-  const rows = sorted.map((s) => {
-    const base = sqliteP50(s.size)?.p50Ms ?? null;
-    const ratio =
-      s.engine === "sqlite" || base === null || s.p50Ms === null ? null : s.p50Ms / base;
-    const tail = labels.size === 1 ? sig3(s.tail.ms) : `${sig3(s.tail.ms)} (${s.tail.label})`;
-    return `| ${count(s.size)} | ${searchEngineNames[s.engine]}${s.failures > 0 ? " ⚠" : ""} | ${s.queries} | ${sig3(s.p50Ms)} | ${tail} | ${sig3(s.meanMs)} | ${s.engine === "sqlite" ? "–" : times(ratio)} | ${s.engine === "sqlite" || s.sameAsSqlite === null ? "–" : `${s.sameAsSqlite}/${s.queries}`} |`;
-  });
-  return [
-    "## SearchMemories latency",
-    "",
-    `\`searchMemories({ scope, queryEmbedding, limit: 10 })\` through the facade over gRPC, one query at a time, ${settings.searchQueries} timed queries after ${settings.searchWarmupQueries} warm-up queries, on ${settings.embeddingDimensions}-float embeddings, every memory in the one scope searched (the worst case: all are candidates). Memories and queries are seeded pseudo-random vectors, the same on every engine; the store grows from ${count(settings.searchSizes[0] ?? 0)} to ${count(settings.searchSizes[1] ?? 0)} memories. ${tailHead === "max ms" ? "With fewer than 100 queries the tail shown is the **max**, not a p99." : "The tail is the p99 with 100 queries or more, else the max."} PostgreSQL ranking in Node runs at the smaller size only: it streams every candidate's embedding to Node. The last column counts queries whose 10 results were the same memories, in the same order, as SQLite's.`,
-    "",
-    `| memories | engine | queries | p50 ms | ${tailHead} | mean ms | p50 ÷ SQLite | same top 10 as SQLite |`,
-    "|---:|---|---:|---:|---:|---:|---:|---:|",
-    ...rows,
-    "",
-  ];
-}
-
 function loadSection(results: StorageResults): string[] {
-  // SQLite first, then each engine's loads in the order the store grew.
-  const rank = (engine: string) => (engine === "sqlite" ? 0 : 1);
-  const loads = [...results.loads].sort(
-    (a, b) => rank(a.engine) - rank(b.engine) || a.from - b.from,
-  );
-  const rows = loads.map(
-    (l) =>
-      `| ${l.engine === "sqlite" ? "SQLite" : "PostgreSQL"} | ${count(l.from)} → ${count(l.to)} | ${l.inFlight} | ${l.seconds.toFixed(1)} | ${count(Math.round(l.rowsPerSecond))} |`,
-  );
+  const rows = results.loads.map((l) => [
+    engineNames[l.engine],
+    l.dataset === "one-scope" ? "one scope" : `${count(results.settings.scopes)} scopes`,
+    `${count(l.from)} → ${count(l.to)}`,
+    l.method === "store"
+      ? "the store's createMemory, one at a time"
+      : "multi-row INSERTs, 2 in flight",
+    l.seconds.toFixed(1),
+    count(Math.round(l.rowsPerSecond)),
+  ]);
   return [
-    "## Extra: bulk load through the store, one process",
+    "## Extra: loading the datasets",
     "",
-    "How long loading the searched memories took: `createMemory` of the store itself (no RPC, no services), one transaction per memory, in this one process; SQLite one at a time (it is synchronous), PostgreSQL with several in flight. Not a figure of the services' creates; on PostgreSQL, `VACUUM ANALYZE` of the tables follows each load, untimed.",
+    "In this one process, straight into the stores' tables, not through the services: not a figure of the services' creates. PostgreSQL's rows have the columns its store writes (checked against a row it wrote); `VACUUM ANALYZE` follows each load, untimed.",
     "",
-    "| engine | memories | in flight | seconds | rows/s |",
-    "|---|---:|---:|---:|---:|",
-    ...rows,
+    ...table(
+      ["engine", "dataset", "memories", "how", "seconds", "rows/s"],
+      "|---|---|---:|---|---:|---:|",
+      rows,
+    ),
     "",
   ];
 }
@@ -213,15 +164,36 @@ function failuresSection(results: StorageResults): string[] {
       }
     }
   }
-  for (const s of results.search) {
-    if (s.failures > 0)
+  for (const s of results.searches) {
+    const problems = [
+      s.errors > 0 ? `${s.errors} failed` : "",
+      s.shortPages > 0 ? `${s.shortPages} short pages` : "",
+    ].filter(Boolean);
+    if (problems.length > 0) {
+      const ef = s.efSearch === null ? "" : ` efSearch ${s.efSearch}`;
       lines.push(
-        `- search ${count(s.size)} ${s.engine}: ${s.failures} failed (${oneLine(s.firstError)})`,
+        `- search ${s.engine} ${s.dataset} ${count(s.size)} ${s.filter} ${s.mode}${ef}: ${problems.join(", ")} (${oneLine(s.firstError)})`,
       );
+    }
+  }
+  for (const c of results.indexedCreates) {
+    for (const [label, summary] of [
+      ["with", c.withIndex],
+      ["without", c.withoutIndex],
+    ] as const) {
+      if (summary.errors > 0)
+        lines.push(
+          `- CreateMemory ${c.engine} ${label} the index: ${summary.errors} failed (${oneLine(summary.firstError)})`,
+        );
+    }
+  }
+  for (const r of results.reads) {
+    if (r.errors > 0)
+      lines.push(`- ${r.call} ${r.engine}: ${r.errors} failed (${oneLine(r.firstError)})`);
   }
   const retries = results.creates.cells.reduce((sum, c) => sum + c.retries, 0);
   if (retries > 0) lines.push(`- the facade retried ${retries} create attempts over the run`);
   return lines.length === 0
-    ? ["## Failures", "", "None: every call succeeded.", ""]
+    ? ["## Failures", "", "None: every call succeeded, every page was full.", ""]
     : ["## Failures", "", ...lines, ""];
 }

@@ -1,10 +1,10 @@
 /** Everything a run measured, as written to storage.json. */
 import type { RunContext } from "./context.js";
 import type { CreateCall, CreateCell, CreateWarmup } from "./creates.js";
-import type { LoadRecord } from "./load.js";
-import type { SearchRecord } from "./search.js";
+import type { Measured } from "./measure.js";
+import type { Target } from "./targets.js";
 
-/** PostgreSQL's creates per second over SQLite's, medians of one cell. */
+/** PostgreSQL's creates per second over SQLite's, medians of one cell of the creates part. */
 export interface CreateRatio {
   readonly call: CreateCall;
   readonly concurrency: number;
@@ -14,8 +14,8 @@ export interface CreateRatio {
   readonly postgresOverSqlite: number | null;
 }
 
-export interface StorageResults {
-  readonly schemaVersion: 1;
+export interface StorageResults extends Omit<Measured, "creates"> {
+  readonly schemaVersion: 2;
   /** The command line after the entry point. */
   readonly argv: readonly string[];
   readonly startedAt: string;
@@ -24,27 +24,36 @@ export interface StorageResults {
   readonly context: RunContext;
   readonly settings: {
     readonly quick: boolean;
-    /** What was measured: "creates", "search", or both. */
+    /** What was measured: see --only. */
     readonly parts: readonly string[];
+    readonly sizes: readonly number[];
+    readonly scopes: number;
+    readonly queries: number;
+    readonly warmupQueries: number;
+    /** The HNSW parameters given on the command line; the store's defaults for the others. */
+    readonly hnsw: { readonly m?: number; readonly efConstruction?: number };
+    readonly efSearch: readonly number[];
+    readonly loop: {
+      readonly concurrency: number;
+      readonly windows: number;
+      readonly windowMs: number;
+      readonly warmupMs: number;
+    };
+    readonly embeddingDimensions: number;
+    /** The creates part's. */
     readonly rounds: number;
     readonly concurrency: readonly number[];
     readonly windowMs: number;
     readonly warmupMs: number;
-    readonly searchSizes: readonly number[];
-    readonly searchQueries: number;
-    readonly searchWarmupQueries: number;
-    readonly embeddingDimensions: number;
     readonly eventSessions: number;
   };
+  readonly targets: readonly Target[];
   readonly creates: {
     readonly cells: readonly CreateCell[];
     readonly warmups: readonly CreateWarmup[];
     readonly ratios: readonly CreateRatio[];
   };
-  readonly search: readonly SearchRecord[];
-  /** Extra: the bulk loads through the store, in this one process; not a figure of the services. */
-  readonly loads: readonly LoadRecord[];
-  /** Failed calls over the whole run, warm-ups included: the exit code is 1 when above 0. */
+  /** Failed calls and short pages over the whole run: the exit code is 1 when above 0. */
   readonly failures: number;
 }
 
@@ -71,15 +80,14 @@ export function createRatios(cells: readonly CreateCell[]): CreateRatio[] {
   });
 }
 
-/** Failed calls of every kind. */
-export function countFailures(
-  cells: readonly CreateCell[],
-  warmups: readonly CreateWarmup[],
-  search: readonly SearchRecord[],
-): number {
+/** Failed calls of every kind, and short search pages, which are failures too. */
+export function countFailures(measured: Measured): number {
+  const { creates, searches, indexedCreates, reads } = measured;
   return (
-    cells.reduce((sum, c) => sum + c.errors, 0) +
-    warmups.reduce((sum, w) => sum + w.errors, 0) +
-    search.reduce((sum, s) => sum + s.failures, 0)
+    creates.cells.reduce((sum, c) => sum + c.errors, 0) +
+    creates.warmups.reduce((sum, w) => sum + w.errors, 0) +
+    searches.reduce((sum, s) => sum + s.errors + s.shortPages, 0) +
+    indexedCreates.reduce((sum, c) => sum + c.withIndex.errors + c.withoutIndex.errors, 0) +
+    reads.reduce((sum, r) => sum + r.errors, 0)
   );
 }
