@@ -8,12 +8,6 @@ import { type Dataset, scopeOf, topicNames } from "./datasets.js";
 import { embedding, streams, topicCount } from "./vectors.js";
 
 /**
- * A search as the facade takes it. `exact` is spelled out as well so that this compiles against
- * the code from before issue 19, whose server ignores the field (the reads part runs there).
- */
-export type SearchRequest = MemorySearch & { exact?: boolean };
-
-/**
  * "none"; "query-topic": the query's own topic, as a caller filtering on what it asks about;
  * "other-topic": another one, whose memories are far from the query, the hard case for an index
  * walked from the query. Both with `minConfidence: filterConfidence`.
@@ -30,13 +24,13 @@ export function searchRequests(
   dataset: Dataset,
   filter: QueryFilter,
   count: number,
-): SearchRequest[] {
+): MemorySearch[] {
   // Which of the many scopes each query names: seeded, spread over them.
   const pickScope = mulberry32(dataset.scopes);
   return Array.from({ length: count }, (_, index) => {
     const query = embedding(streams.queries, index);
     const scope = scopeOf(dataset, Math.floor(pickScope() * dataset.scopes));
-    const request: SearchRequest = {
+    const request: MemorySearch = {
       scope,
       queryEmbedding: query.values,
       limit: resultsPerPage,

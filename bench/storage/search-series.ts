@@ -3,10 +3,11 @@
  * latency percentiles, pages that came back short, and the ids found, from which recall@10
  * against the exact series of the same queries is computed.
  */
+import type { MemorySearch } from "../../src/index.js";
 import { sig3 } from "../harness/report/format.js";
 import { percentile } from "../harness/stats.js";
 import type { Running } from "./engines.js";
-import { resultsPerPage, type SearchRequest } from "./queries.js";
+import { resultsPerPage } from "./queries.js";
 
 /** Exact searches of 100,000 memories ranked in Node take seconds: more than the facade's default 30 s is allowed. */
 const searchTimeoutMs = 300_000;
@@ -36,7 +37,7 @@ export interface SeriesRun {
 /** The first `warmups` requests untimed, then the others timed; each `exact` as asked. */
 export async function runSeries(
   running: Running,
-  requests: readonly SearchRequest[],
+  requests: readonly MemorySearch[],
   warmups: number,
   exact: boolean,
 ): Promise<SeriesRun> {
@@ -47,8 +48,8 @@ export async function runSeries(
   const latenciesMs: number[] = [];
   const pages: (string[] | null)[] = [];
   for (const [i, request] of requests.entries()) {
-    // Only when asked, so that a series of default searches sends what older clients send.
-    const search: SearchRequest = exact ? { ...request, exact: true } : request;
+    // Only when asked: default searches send what callers that predate the field send.
+    const search: MemorySearch = exact ? { ...request, exact: true } : request;
     const start = performance.now();
     try {
       const found = await running.memory.searchMemories(search, { timeoutMs: searchTimeoutMs });
