@@ -132,7 +132,8 @@ export function createMemoryService({
       const v = new Violations();
       if (checkEmbedding(v, "query_embedding", req.queryEmbedding, true)) {
         v.check(
-          req.queryEmbedding.some((x) => x !== 0),
+          // At float32, the precision compared: 1e-50 is a zero there.
+          req.queryEmbedding.some((x) => Math.fround(x) !== 0),
           "query_embedding",
           "must not be all zeros: it has no direction to compare with",
         );
@@ -149,6 +150,7 @@ export function createMemoryService({
           embedding: req.queryEmbedding,
           minConfidence: req.minConfidence,
           limit: req.limit || 10,
+          exact: req.exact,
         },
         now(),
       );

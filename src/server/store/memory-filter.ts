@@ -13,8 +13,9 @@ export const live = "m.deleted_at IS NULL AND m.expires_at > ?";
 export function memoryFilter(
   query: MemoryQuery,
   liveAt: number | undefined,
+  probed = false,
 ): { where: string[]; params: (string | number)[] } {
-  const scope = scopeFilter("memories_scope", "m.seq", query.scope);
+  const scope = scopeFilter("memories_scope", "m.seq", query.scope, probed);
   const where = [...(liveAt === undefined ? [] : [live]), ...scope.conditions];
   const params: (string | number)[] = [...(liveAt === undefined ? [] : [liveAt]), ...scope.params];
   if (query.topic) {
@@ -28,13 +29,14 @@ export function memoryFilter(
 /**
  * The filter of a search: live memories of the scope and topic whose embedding has the query's
  * dimension, a non-zero norm (cosine similarity is undefined for a zero vector) and at least
- * `minConfidence`.
+ * `minConfidence`; `probed` as for scopeFilter.
  */
 export function searchFilter(
   query: MemoryQuery & { embedding: readonly number[]; minConfidence: number },
   now: number,
+  probed = false,
 ): { where: string[]; params: (string | number)[] } {
-  const { where, params } = memoryFilter(query, now);
+  const { where, params } = memoryFilter(query, now, probed);
   where.push("m.dimensions = ?", "m.norm > 0", "m.confidence >= ?");
   params.push(query.embedding.length, query.minConfidence);
   return { where, params };

@@ -112,6 +112,15 @@ export interface MemoryQuery {
   readonly topic: string;
 }
 
+/** A SearchMemories, validated: the scope holds at least one entry, the limit is 1-100. */
+export interface SearchQuery extends MemoryQuery {
+  readonly embedding: readonly number[];
+  readonly minConfidence: number;
+  readonly limit: number;
+  /** Rank every candidate, not only those an approximate index finds. */
+  readonly exact: boolean;
+}
+
 /** The fields UpdateMemory may change; absent fields stay as they are. */
 export interface MemoryChanges {
   fact?: string;
@@ -129,7 +138,10 @@ export interface MemoryChanges {
 export interface MemoryStore extends StoreBase {
   /** Stores a new memory, once per request key. */
   createMemory(memory: Memory, key: RequestKey | undefined, now: number): Promise<Memory>;
-  /** The memories with these ids in order, counting an access of each; NOT_FOUND names the first gone id. */
+  /**
+   * The memories with these ids in order; NOT_FOUND names the first gone id. A read takes no lock
+   * and writes nothing: the access of each is counted after it answers (see AccessCounts).
+   */
   readMemories(ids: readonly string[], now: number): Promise<Memory[]>;
   /** Memories of a scope, newest first; gone ones only with `includeDeleted`. */
   listMemories(
@@ -140,10 +152,11 @@ export interface MemoryStore extends StoreBase {
   /**
    * The `limit` live memories of a scope most similar to `embedding` by cosine similarity, among
    * those with an embedding of the same dimension and at least `minConfidence`, most similar
-   * first; counts an access of each one returned.
+   * first, with exact scores; `limit` of them whenever that many match. Approximate unless
+   * `exact`. Counts an access of each one returned, after the read.
    */
   searchMemories(
-    query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
+    query: SearchQuery,
     now: number,
   ): Promise<{ memory: Memory; similarityScore: number }[]>;
   /** Applies `changes`; records a revision when the fact changes; writes nothing when nothing changes. */

@@ -1,5 +1,6 @@
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
+import { AccessCounts } from "../access-counts.js";
 
 import { assignmentsOf, insertOf } from "../columns.js";
 import { float32Of, numbersOf } from "../float32.js";
@@ -29,13 +30,27 @@ import type {
   MemoryStore,
   PageRequest,
   RequestKey,
+  SearchQuery,
 } from "../store.js";
-import type { PostgresOptions } from "./connection.js";
+import { writeAccessCounts } from "./access-counts.js";
+import { type PostgresOptions, schemaOf } from "./connection.js";
 import type { Sql } from "./database.js";
 import { realArray } from "./float32.js";
 import { type OpenedDatabase, openDatabase, PostgresStore } from "./postgres-store.js";
-import { rankHere, rankInDatabase } from "./ranking.js";
+import {
+  indexAnswers,
+  type Ranked,
+  rankHere,
+  rankInDatabase,
+  rankWithIndex,
+  smallScope,
+} from "./ranking.js";
 import { oncePerRequestId, requestLogTable } from "./request-log.js";
+import {
+  ensureVectorIndex,
+  type VectorIndexSettings,
+  vectorIndexSettings,
+} from "./vector-index.js";
 import { pgvectorSchema } from "./vector-search.js";
 
 // Column for column the SQLite schema. Embeddings are real[] (float32, the contract's precision),
@@ -98,23 +113,39 @@ const toMemory = (row: MemoryRow): Memory => memoryOf(row, row.embedding ?? []);
 export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
   /** Where pgvector lives (quoted), or undefined when searches rank in this process. */
   readonly vectorSchema: string | undefined;
+  /** Accesses counted after the reads answer, written in batches. */
+  readonly accesses: AccessCounts;
 
-  /** Connects, creates or migrates the tables, and finds pgvector. */
+  /** The HNSW index's settings when searches may ask it (see vector-index.ts). */
+  readonly vectorIndex: VectorIndexSettings | undefined;
+
+  /** Connects, creates or migrates the tables, finds pgvector and builds the index if missing. */
   static async open(options: PostgresOptions): Promise<PostgresMemoryStore> {
+    const settings = vectorIndexSettings(options.vectorIndex);
+    const schema = schemaOf(options);
     return new PostgresMemoryStore(
-      await openDatabase(options, "memory", migrations, (client) =>
-        pgvectorSchema(client, options.vectorSearch ?? "auto"),
-      ),
+      await openDatabase(options, "memory", migrations, async (client) => {
+        const vector = await pgvectorSchema(client, options.vectorSearch ?? "auto");
+        const indexed =
+          vector !== undefined &&
+          settings !== undefined &&
+          (await ensureVectorIndex(client, schema, vector, settings));
+        return { vector, index: indexed ? settings : undefined };
+      }),
     );
   }
 
   /** The request log, schema-qualified: its name also keys the advisory locks of request_ids. */
   private readonly requests: string;
 
-  private constructor(opened: OpenedDatabase<string | undefined>) {
+  private constructor(
+    opened: OpenedDatabase<{ vector: string | undefined; index: VectorIndexSettings | undefined }>,
+  ) {
     super(opened);
     this.requests = `${opened.schema}.memory_requests`;
-    this.vectorSchema = opened.extra;
+    this.vectorSchema = opened.extra.vector;
+    this.vectorIndex = opened.extra.index;
+    this.accesses = new AccessCounts({ write: writeAccessCounts(this.db) });
   }
 
   createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
@@ -141,26 +172,17 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
   }
 
   async readMemories(ids: readonly string[], now: number) {
-    if (ids.length === 1) {
-      // GetMemory: the check and the count in one statement, outside a transaction.
-      const [id] = ids as [string];
-      const row = await this.sql.write.one<MemoryRow>(
-        `UPDATE memories m SET access_count = m.access_count + 1, last_accessed_at = ?
-           WHERE m.id = ? AND ${live} RETURNING ${memoryColumns("m")}`,
-        now,
-        id,
-        now,
-      );
-      if (!row) throw notFound("memory", id);
-      return [toMemory(row)];
-    }
-    return this.db.write(async (sql) => {
-      const found = await lockLive(sql, ids, now);
-      const missing = ids.find((id) => !found.has(id));
-      if (missing !== undefined) throw notFound("memory", missing);
-      const touched = await touch(sql, ids, now);
-      return ids.map((id) => toMemory(touched.get(id) as MemoryRow));
-    });
+    // One statement sees one snapshot, so no transaction is needed; it takes no lock.
+    const rows = await this.sql.read.all<MemoryRow>(
+      `SELECT ${memoryColumns("m")} FROM memories m WHERE m.id = ANY(?::text[]) AND ${live}`,
+      [...new Set(ids)],
+      now,
+    );
+    const found = new Map(rows.map((row) => [row.id, row]));
+    const missing = ids.find((id) => !found.has(id));
+    if (missing !== undefined) throw notFound("memory", missing);
+    this.accesses.record(ids, now);
+    return ids.map((id) => toMemory(found.get(id) as MemoryRow));
   }
 
   listMemories(
@@ -176,29 +198,41 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     });
   }
 
-  searchMemories(
-    query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
-    now: number,
-  ) {
-    const { where, params } = searchFilter(query, now);
-    return this.db.write(async (sql) => {
-      const ranked =
-        this.vectorSchema === undefined
-          ? await rankHere(sql, where, params, query.embedding, query.limit)
-          : await rankInDatabase(sql, this.vectorSchema, where, params, query);
-      // A winner deleted by another replica since it was ranked is left out.
-      const ids = ranked.map((r) => r.id);
-      const stillLive = await lockLive(sql, ids, now);
-      const touched = await touch(
-        sql,
-        ids.filter((id) => stillLive.has(id)),
+  searchMemories(query: SearchQuery, now: number) {
+    return this.db.read(async (sql) => {
+      const ranked = await this.rank(sql, query, now);
+      const rows = await sql.all<MemoryRow>(
+        `SELECT ${memoryColumns("m")} FROM memories m WHERE m.id = ANY(?::text[])`,
+        ranked.map((r) => r.id),
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      this.accesses.record(
+        ranked.map((r) => r.id),
         now,
       );
-      return ranked.flatMap(({ id, similarityScore }) => {
-        const row = touched.get(id);
-        return row ? [{ memory: toMemory(row), similarityScore }] : [];
-      });
+      return ranked.map(({ id, similarityScore }) => ({
+        memory: toMemory(byId.get(id) as MemoryRow),
+        similarityScore,
+      }));
     });
+  }
+
+  /**
+   * The winners of a search: from the index when there is one and it can answer, unless the scope
+   * is small or the index found fewer than `limit` (its scan gave up on a rare filter), then
+   * exactly: so a page is full whenever enough memories match.
+   */
+  private async rank(sql: Sql, query: SearchQuery, now: number): Promise<Ranked[]> {
+    const vector = this.vectorSchema;
+    const { where, params } = searchFilter(query, now);
+    if (vector === undefined) return rankHere(sql, where, params, query.embedding, query.limit);
+    const index = this.vectorIndex;
+    if (index !== undefined && indexAnswers(query) && !(await smallScope(sql, query.scope))) {
+      const probed = searchFilter(query, now, true);
+      const found = await rankWithIndex(sql, vector, probed.where, probed.params, query, index);
+      if (found.length === query.limit) return found;
+    }
+    return rankInDatabase(sql, vector, where, params, query);
   }
 
   updateMemory(id: string, changes: MemoryChanges, changeReason: string, now: number) {
@@ -244,6 +278,12 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
     return toMemory(row);
   }
 
+  override async close(): Promise<void> {
+    // The pending counts are written while the pool is still open.
+    await this.accesses.close();
+    await super.close();
+  }
+
   listRevisions(memoryId: string, now: number, page: PageRequest): Promise<Listed<MemoryRevision>> {
     return this.db.read(async (sql) => {
       await liveOrNotFound(sql, memoryId, now);
@@ -269,45 +309,8 @@ export class PostgresMemoryStore extends PostgresStore implements MemoryStore {
   }
 }
 
-/**
- * The ids among `ids` of live memories, locked until the transaction ends. Locks are taken in id
- * order, so two writers of overlapping sets cannot deadlock.
- */
-async function lockLive(sql: Sql, ids: readonly string[], now: number): Promise<Set<string>> {
-  const rows = await sql.all<{ id: string }>(
-    `SELECT m.id FROM memories m WHERE m.id = ANY(?::text[]) AND ${live} ORDER BY m.id FOR UPDATE`,
-    [...new Set(ids)],
-    now,
-  );
-  return new Set(rows.map((row) => row.id));
-}
-
 async function liveOrNotFound(sql: Sql, id: string, now: number): Promise<void> {
   if (!(await sql.one(`SELECT 1 FROM memories m WHERE m.id = ? AND ${live}`, id, now))) {
     throw notFound("memory", id);
   }
-}
-
-/**
- * Counts an access of each of `ids` (a repeated id counts each time) and returns the rows as they
- * are after. The caller holds their locks (lockLive), so this takes none out of order.
- */
-async function touch(
-  sql: Sql,
-  ids: readonly string[],
-  now: number,
-): Promise<Map<string, MemoryRow>> {
-  if (ids.length === 0) return new Map();
-  const counts = new Map<string, number>();
-  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const rows = await sql.all<MemoryRow>(
-    `UPDATE memories m SET access_count = m.access_count + c.n, last_accessed_at = ?
-       FROM unnest(?::text[], ?::int[]) AS c (id, n)
-       WHERE m.id = c.id
-       RETURNING ${memoryColumns("m")}`,
-    now,
-    [...counts.keys()],
-    [...counts.values()],
-  );
-  return new Map(rows.map((row) => [row.id, row]));
 }

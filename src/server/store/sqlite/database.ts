@@ -11,8 +11,13 @@ export type Db = Database.Database;
  * Opens (creating if needed) the SQLite database at `path`, or an in-memory one for ":memory:",
  * in WAL mode with foreign keys on, and brings its schema up to date: `migrations[i]` moves the
  * schema from version i to i + 1, recorded in `PRAGMA user_version`, each in one transaction.
+ * `prepare` runs before the migrations, e.g. to add the functions they call.
  */
-export function openDatabase(path: string, migrations: readonly string[]): Db {
+export function openDatabase(
+  path: string,
+  migrations: readonly string[],
+  prepare: (db: Db) => void = () => {},
+): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const open = requireOptionalPeer<typeof Database>("better-sqlite3");
   const db = new open(path);
@@ -24,6 +29,12 @@ export function openDatabase(path: string, migrations: readonly string[]): Db {
   db.pragma("foreign_keys = ON");
   // Another process (a second server on the same file) may hold the write lock for a moment.
   db.pragma("busy_timeout = 5000");
+  try {
+    prepare(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > migrations.length) {
     db.close();

@@ -1,10 +1,10 @@
 import type { Memory, MemoryRevision } from "../../../../gen/contextiq/memory/v1/memory_pb.js";
 import { notFound } from "../../errors.js";
-import { rankBySimilarity } from "../../memory/similarity.js";
+import { AccessCounts } from "../access-counts.js";
 import { assignmentsOf, insertOf } from "../columns.js";
 import { bytesOf, float32Of, floatsOf, numbersOf } from "../float32.js";
 import { listMemoriesQueries, listRevisionsQueries } from "../list-queries.js";
-import { live, searchFilter } from "../memory-filter.js";
+import { live } from "../memory-filter.js";
 import {
   changesAnything,
   type MemoryColumns,
@@ -19,6 +19,7 @@ import {
   toRevision,
 } from "../memory-rows.js";
 import { paged } from "../paging.js";
+import { signSketch } from "../sign-sketch.js";
 import type {
   Listed,
   MemoryChanges,
@@ -26,10 +27,14 @@ import type {
   MemoryStore,
   PageRequest,
   RequestKey,
+  SearchQuery,
 } from "../store.js";
+import { writeAccessCounts } from "./access-counts.js";
 import { commonSchema } from "./database.js";
 import { oncePerRequestId } from "./request-log.js";
 import { SqliteStore } from "./sqlite-store.js";
+import { addVectorFunctions } from "./vector-functions.js";
+import { rankMemories, searchIndex } from "./vector-search.js";
 
 const migrations = [
   `${commonSchema}
@@ -73,6 +78,12 @@ const migrations = [
     UNIQUE (memory_id, revision_number)
   ) STRICT;
   `,
+  // Searches scan sign sketches in a covering index instead of the embeddings (vector-search.ts).
+  `
+  ALTER TABLE memories ADD COLUMN sketch BLOB;
+  UPDATE memories SET sketch = contextiq_sign_sketch(embedding) WHERE embedding IS NOT NULL;
+  ${searchIndex};
+  `,
 ];
 
 type MemoryRow = MemoryColumns<Buffer>;
@@ -87,9 +98,9 @@ function decodeEmbedding(blob: Buffer): number[] {
   return numbersOf(floatsOf(blob));
 }
 
-/** Rows of id, stored embedding and norm, as search candidates, one at a time. */
-function* asCandidates(rows: Iterable<{ id: string; embedding: Buffer; norm: number }>) {
-  for (const row of rows) yield { ...row, embedding: floatsOf(row.embedding) };
+/** The sign sketch of an embedding in its stored form, or null for none. */
+function sketchOf(embedding: Buffer | null | undefined): Buffer | null {
+  return embedding ? signSketch(floatsOf(embedding)) : null;
 }
 
 /**
@@ -97,15 +108,23 @@ function* asCandidates(rows: Iterable<{ id: string; embedding: Buffer; norm: num
  * synchronous transaction; see SqliteSessionsStore.
  */
 export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
+  /** Accesses counted after the reads answer, written in batches. */
+  readonly accesses: AccessCounts;
+
   constructor(path: string) {
-    super(path, migrations);
+    super(path, migrations, addVectorFunctions);
+    this.accesses = new AccessCounts({ write: writeAccessCounts(this.db, this.sql) });
+    // An exact search reads every candidate's embedding: mapped, SQLite reads them in place
+    // instead of copying each page into its cache (address space, not memory; see docs/search.md).
+    this.db.pragma("mmap_size = 1073741824");
   }
 
   async createMemory(memory: Memory, key: RequestKey | undefined, now: number) {
     return this.write(() =>
       oncePerRequestId(this.sql, key, now, memoryCodec, () => {
         const values = float32Of(memory.embedding);
-        const insert = insertOf("memories", newMemoryRow(memory, values, bytesOf));
+        const row = newMemoryRow(memory, values, bytesOf);
+        const insert = insertOf("memories", { ...row, sketch: sketchOf(row.embedding) });
         const { lastInsertRowid } = this.sql(insert.text).run(...insert.values);
         const insertScope = this.sql(
           "INSERT INTO memories_scope (owner, key, value) VALUES (?, ?, ?)",
@@ -117,18 +136,15 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
   }
 
   async readMemories(ids: readonly string[], now: number) {
-    return this.write(() => {
-      const rows = ids.map((id) => {
+    const memories = this.read(() =>
+      ids.map((id) => {
         const row = this.liveRow(id, now);
         if (!row) throw notFound("memory", id);
-        return row;
-      });
-      this.touch(
-        rows.map((r) => r.id),
-        now,
-      );
-      return ids.map((id) => toMemory(this.row(id) as MemoryRow));
-    });
+        return toMemory(row);
+      }),
+    );
+    this.accesses.record(ids, now);
+    return memories;
   }
 
   async listMemories(
@@ -144,33 +160,19 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     });
   }
 
-  async searchMemories(
-    query: MemoryQuery & { embedding: readonly number[]; minConfidence: number; limit: number },
-    now: number,
-  ) {
-    return this.write(() => {
-      const { where, params } = searchFilter(query, now);
-      // Only ids, vectors and their norms are read to rank, one row at a time, each vector viewed
-      // in place; full messages are built for the winners alone. Oldest first, so that a tie goes
-      // to the older memory (the sort is stable), as on PostgreSQL.
-      const rows = this.sql(
-        `SELECT m.id, m.embedding, m.norm FROM memories m
-           WHERE ${where.join(" AND ")} ORDER BY m.seq`,
-      ).iterate(...params) as IterableIterator<{
-        id: string;
-        embedding: Buffer;
-        norm: number;
-      }>;
-      const ranked = rankBySimilarity(query.embedding, asCandidates(rows), query.limit);
-      this.touch(
-        ranked.map((r) => r.id),
-        now,
-      );
-      return ranked.map(({ id, similarityScore }) => ({
+  async searchMemories(query: SearchQuery, now: number) {
+    const found = this.read(() =>
+      // Only seqs, ids and distances come back to rank; full messages are built for the winners.
+      rankMemories(this.sql, query, now).map(({ id, similarityScore }) => ({
         memory: toMemory(this.row(id) as MemoryRow),
         similarityScore,
-      }));
-    });
+      })),
+    );
+    this.accesses.record(
+      found.map((r) => r.memory.id),
+      now,
+    );
+    return found;
   }
 
   async updateMemory(id: string, changes: MemoryChanges, changeReason: string, now: number) {
@@ -180,7 +182,9 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
       const current = toMemory(row);
       if (!changesAnything(current, changes)) return current;
       const { set, revision } = memoryUpdate(row, changes, changeReason, now, bytesOf);
-      const assignments = assignmentsOf(set);
+      const assignments = assignmentsOf(
+        set.embedding === undefined ? set : { ...set, sketch: sketchOf(set.embedding) },
+      );
       this.sql(`UPDATE memories SET ${assignments.text} WHERE id = ?`).run(
         ...assignments.values,
         id,
@@ -228,6 +232,12 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     });
   }
 
+  override async close(): Promise<void> {
+    // The pending counts are written while the database is still open.
+    if (this.db.open) await this.accesses.close();
+    await super.close();
+  }
+
   private row(id: string): MemoryRow | undefined {
     return this.sql("SELECT * FROM memories WHERE id = ?").get(id) as MemoryRow | undefined;
   }
@@ -236,12 +246,5 @@ export class SqliteMemoryStore extends SqliteStore implements MemoryStore {
     return this.sql(`SELECT * FROM memories m WHERE m.id = ? AND ${live}`).get(id, now) as
       | MemoryRow
       | undefined;
-  }
-
-  private touch(ids: readonly string[], now: number) {
-    const update = this.sql(
-      "UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ?",
-    );
-    for (const id of ids) update.run(now, id);
   }
 }

@@ -14,8 +14,8 @@ export abstract class SqliteStore implements StoreBase {
   protected readonly db: Db;
   protected readonly sql: (text: string) => Statement;
 
-  constructor(path: string, migrations: readonly string[]) {
-    this.db = openDatabase(path, migrations);
+  constructor(path: string, migrations: readonly string[], prepare?: (db: Db) => void) {
+    this.db = openDatabase(path, migrations, prepare);
     this.sql = statementCache(this.db);
     this.pageTokenKey = pageTokenKey(this.db);
   }
