@@ -2,7 +2,9 @@ import { InvalidOptionError, type OptionSource } from "../errors/invalid-option-
 import { pem } from "../options/pem-kind.js";
 import type { ServeTlsOptions } from "./serve/tls.js";
 import { readServiceLimits, type ServiceLimits } from "./service-option-table.js";
+import type { VectorIndexOptions } from "./store/postgres/connection.js";
 import { databaseUrlProblem, schemaNameProblem } from "./store/postgres/database-settings.js";
+import { vectorIndexProblem } from "./store/postgres/vector-index.js";
 
 /** Where the services listen and keep their data, read from the environment. */
 export interface ServeEnvironment {
@@ -10,7 +12,7 @@ export interface ServeEnvironment {
   readonly memory: { host: string; port: number };
   readonly dataDir: string;
   /** PostgreSQL instead of SQLite, when `DATABASE_URL` is set. */
-  readonly database?: { url: string; schema?: string };
+  readonly database?: { url: string; schema?: string; vectorIndex?: false | VectorIndexOptions };
   readonly apiKeys: string[];
   /** HTTPS, when `CONTEXTIQ_TLS_CERT_FILE` and `CONTEXTIQ_TLS_KEY_FILE` are set. */
   readonly tls?: ServeTlsOptions;
@@ -23,7 +25,8 @@ export interface ServeEnvironment {
  * `CONTEXTIQ_DATA_DIR` (default `.contextiq`), `DATABASE_URL` (PostgreSQL instead of SQLite) with
  * `CONTEXTIQ_DATABASE_SCHEMA` (default `contextiq`), `CONTEXTIQ_API_KEYS` (comma-separated), and
  * for HTTPS `CONTEXTIQ_TLS_CERT_FILE`, `CONTEXTIQ_TLS_KEY_FILE` and, for mutual TLS,
- * `CONTEXTIQ_TLS_CLIENT_CA_FILE`, and the services' limits (`CONTEXTIQ_MAX_CONNECTIONS`, ...: see
+ * `CONTEXTIQ_TLS_CLIENT_CA_FILE`, PostgreSQL's HNSW index (`CONTEXTIQ_VECTOR_INDEX=off`,
+ * `CONTEXTIQ_HNSW_M`, `CONTEXTIQ_HNSW_EF_CONSTRUCTION`, `CONTEXTIQ_HNSW_EF_SEARCH`), the services' limits (`CONTEXTIQ_MAX_CONNECTIONS`, ...: see
  * serviceOptionTable). A malformed value throws an InvalidOptionError that names the variable.
  */
 export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): ServeEnvironment {
@@ -48,7 +51,13 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
     dataDir: env["CONTEXTIQ_DATA_DIR"] || ".contextiq",
     ...(databaseUrl === undefined
       ? {}
-      : { database: { url: databaseUrl, ...(schema === undefined ? {} : { schema }) } }),
+      : {
+          database: {
+            url: databaseUrl,
+            ...(schema === undefined ? {} : { schema }),
+            ...readVectorIndex(env),
+          },
+        }),
     apiKeys: (env["CONTEXTIQ_API_KEYS"] ?? "")
       .split(",")
       .map((key) => key.trim())
@@ -56,6 +65,37 @@ export function readServeEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
     ...(tls ? { tls } : {}),
     limits: readServiceLimits(env),
   };
+}
+
+/** The variables of the vectorIndex option; each checked as the option is, named when wrong. */
+const vectorIndexVariables = {
+  m: "CONTEXTIQ_HNSW_M",
+  efConstruction: "CONTEXTIQ_HNSW_EF_CONSTRUCTION",
+  efSearch: "CONTEXTIQ_HNSW_EF_SEARCH",
+} as const;
+
+function readVectorIndex(env: NodeJS.ProcessEnv): { vectorIndex?: false | VectorIndexOptions } {
+  const off = env["CONTEXTIQ_VECTOR_INDEX"] || undefined;
+  if (off !== undefined && off !== "off") {
+    throw new InvalidOptionError(
+      variable("CONTEXTIQ_VECTOR_INDEX"),
+      `CONTEXTIQ_VECTOR_INDEX=${JSON.stringify(off)}: the only value is "off" (no HNSW index, every search exact); leave it unset for the index`,
+    );
+  }
+  if (off === "off") return { vectorIndex: false };
+  const options: Record<string, number> = {};
+  for (const [option, name] of Object.entries(vectorIndexVariables)) {
+    const text = env[name] || undefined;
+    if (text !== undefined) options[option] = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  }
+  if (Object.keys(options).length === 0) return {};
+  const wrong = vectorIndexProblem(options);
+  if (wrong !== undefined) {
+    const name = vectorIndexVariables[wrong.parameter];
+    const given = env[name] === undefined ? "" : `=${JSON.stringify(env[name])}`;
+    throw new InvalidOptionError(variable(name), `${name}${given} ${wrong.problem}`);
+  }
+  return { vectorIndex: options };
 }
 
 function variable(name: string): OptionSource {

@@ -170,6 +170,7 @@ describeOnPostgres("the PostgreSQL store", (url) => {
           embedding: Array.from({ length: q % 4 === 0 ? 3 : 8 }, random),
           minConfidence: (q % 4) / 10,
           limit: 1 + (q % 25),
+          exact: false,
         };
         const here = await exact.searchMemories(query, now);
         const there = await auto.searchMemories(query, now);
