@@ -4,6 +4,7 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import type { Storage } from "./engines.js";
 import { withClient } from "./postgres.js";
 
@@ -56,7 +57,15 @@ export async function footprintOf(storage: Storage): Promise<Footprint> {
 
 /** Drops the HNSW index of `storage` if there is one (PostgreSQL); whether there was. */
 export async function dropVectorIndex(storage: Storage): Promise<boolean> {
-  if (storage.engine === "sqlite") return false;
+  if (storage.engine === "sqlite") {
+    // The covering index of sign sketches, which every write keeps up to date.
+    const db = new Database(join(storage.dataDir, "memory.db"));
+    try {
+      return db.prepare("DROP INDEX IF EXISTS memories_for_search").run().changes >= 0;
+    } finally {
+      db.close();
+    }
+  }
   return withClient(storage.url, async (client) => {
     const { rows } = await client.query<{ found: string | null }>(
       "SELECT to_regclass($1)::text AS found",

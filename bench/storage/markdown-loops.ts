@@ -40,7 +40,7 @@ export function indexedCreatesSection(results: StorageResults): string[] {
   return [
     "## CreateMemory with the index and without",
     "",
-    `${loopIntro(results, "CreateMemory (a new memory of a random topic, in the one scope searched) by")} On the large one-scope dataset after its searches: with the index in place, then, on PostgreSQL, the index dropped and the services restarted with \`vectorIndex: false\`. SQLite has no such index: both are its default store, a check of the method (about 1x).`,
+    `${loopIntro(results, "CreateMemory (a new memory of a random topic, in the one scope searched) by")} On the large one-scope dataset after its searches: with the index in place, then the index dropped and the services restarted (on PostgreSQL with \`vectorIndex: false\`). On SQLite the index is the covering index of sign sketches its searches scan.`,
     "",
     ...table(
       [

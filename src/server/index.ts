@@ -12,4 +12,4 @@ export type { ServeTlsOptions } from "./serve/index.js";
 export type { ServiceLimitOptions } from "./serve/service-limit-options.js";
 export type { RunningServices, StartServicesOptions } from "./start-services.js";
 export { startServices } from "./start-services.js";
-export type { PostgresOptions } from "./store/postgres/connection.js";
+export type { PostgresOptions, VectorIndexOptions } from "./store/postgres/connection.js";

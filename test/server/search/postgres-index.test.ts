@@ -24,10 +24,10 @@ describe("vectorIndex", () => {
   });
 
   it("fills in the defaults, and is nothing when false", () => {
-    expect(vectorIndexSettings({ efSearch: 100 })).toEqual({
-      m: 16,
+    expect(vectorIndexSettings({ efSearch: 50 })).toEqual({
+      m: 8,
       efConstruction: 64,
-      efSearch: 100,
+      efSearch: 50,
     });
     expect(vectorIndexSettings(false)).toBeUndefined();
   });
@@ -59,19 +59,20 @@ describeOnPostgres("the HNSW index on PostgreSQL", (url) => {
       )
     ).rows[0];
 
-  it("is built with the given parameters over the live unit vectors of 1,536 values", async () => {
+  it("is built with the given parameters over the sign bits of live 1,536-value embeddings", async () => {
     const schema = freshSchema();
     const store = await PostgresMemoryStore.open({
       url,
       schema,
-      vectorIndex: { m: 8, efConstruction: 32 },
+      vectorIndex: { m: 6, efConstruction: 32 },
     });
     await store.close();
     const index = await indexOf(schema);
     expect(index?.valid).toBe(true);
     expect(index?.definition).toContain("USING hnsw");
-    expect(index?.definition).toContain("halfvec_cosine_ops");
-    expect(index?.definition).toContain("m='8', ef_construction='32'");
+    expect(index?.definition).toContain("bit_hamming_ops");
+    expect(index?.definition).toContain("binary_quantize");
+    expect(index?.definition).toContain("m='6', ef_construction='32'");
     expect(index?.definition).toMatch(
       /WHERE \(\(dimensions = 1536\) AND \(norm > .*deleted_at IS NULL/,
     );

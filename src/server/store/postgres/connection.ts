@@ -29,7 +29,7 @@ export interface PostgresOptions {
 
 /** The HNSW index of embeddings on PostgreSQL; see docs/search.md for the measured defaults. */
 export interface VectorIndexOptions {
-  /** Links per node of the graph, 2-100, fixed when the index is built. Defaults to 16. */
+  /** Links per node of the graph, 2-100, fixed when the index is built. Defaults to 8. */
   readonly m?: number;
   /** Candidates kept while building, 4-1000 and at least 2m: recall against build time. Defaults to 64. */
   readonly efConstruction?: number;
