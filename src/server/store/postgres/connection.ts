@@ -33,7 +33,10 @@ export interface VectorIndexOptions {
   readonly m?: number;
   /** Candidates kept while building, 4-1000 and at least 2m: recall against build time. Defaults to 64. */
   readonly efConstruction?: number;
-  /** Candidates kept while searching, 1-1000: recall against latency, per query. Defaults to 40. */
+  /**
+   * Candidates kept while searching, and ranked exactly (at least 10 per result), 1-1000: recall
+   * against latency, per query. Defaults to 200.
+   */
   readonly efSearch?: number;
 }
 

@@ -47,7 +47,7 @@ export async function smallScope(sql: Sql, scope: Readonly<Record<string, string
 }
 
 /**
- * Approximate search with the HNSW index: the `max(100, 10 × limit)` nearest candidates by the
+ * Approximate search with the HNSW index: the `max(efSearch, 10 × limit)` nearest candidates by the
  * Hamming distance of their sign bits, found by an iterative scan that goes on until that many
  * pass the filter (or hnsw.max_scan_tuples were seen), then ranked exactly on their float32
  * embeddings. Fewer than `limit` results means the scan gave up: the caller ranks exactly then.
@@ -87,7 +87,7 @@ export async function rankWithIndex(
        FROM nearest n ORDER BY 2, n.seq LIMIT ?`,
     ...params,
     embedding,
-    Math.max(minCandidates, query.limit * candidatesPerResult),
+    Math.max(efSearch, query.limit * candidatesPerResult),
     embedding,
     query.limit,
   );
@@ -102,13 +102,11 @@ export async function rankWithIndex(
 }
 
 /**
- * Candidates ranked exactly per result asked for, as on SQLite: sign bits order the memories
- * coarsely (distances are whole numbers, with many ties), so the index is asked for more than
- * `limit` and the float32 embeddings decide. Measured: recall@10 0.998 on 30,000 clustered
- * embeddings with 100 candidates (docs/search.md).
+ * Candidates ranked exactly per result asked for: sign bits order the memories coarsely
+ * (distances are whole numbers, with many ties), so the index is asked for `efSearch`
+ * candidates, or 10 per result when that is more, and the float32 embeddings decide.
  */
 const candidatesPerResult = 10;
-const minCandidates = 100;
 
 /** The planner's settings that an index search changes for its query. */
 const plannerSettings = ["enable_seqscan", "enable_sort", "jit"] as const;

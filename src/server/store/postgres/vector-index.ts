@@ -21,7 +21,7 @@ export interface VectorIndexSettings {
   readonly efSearch: number;
 }
 
-export const vectorIndexDefaults: VectorIndexSettings = { m: 8, efConstruction: 64, efSearch: 100 };
+export const vectorIndexDefaults: VectorIndexSettings = { m: 8, efConstruction: 64, efSearch: 200 };
 
 /** The range of each parameter (pgvector's). */
 const ranges: Record<keyof VectorIndexSettings, readonly [number, number]> = {
