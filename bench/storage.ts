@@ -1,5 +1,5 @@
 // Storage benchmark: the reference services on SQLite and on PostgreSQL, end to end through the
-// public facade clients over gRPC, at a scale where search needs an index (issue 19). See
+// public facade clients over gRPC, at a scale where search needs an index. See
 // bench/README.md, "Storage".
 //
 //   npx tsx bench/storage.ts [--quick] [--only PARTS] [--database-url URL] [--out DIR] ...

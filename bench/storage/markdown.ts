@@ -42,7 +42,7 @@ function targetsSection(results: StorageResults): string[] {
   return [
     "## Targets",
     "",
-    "Issue 19's, with the figures of this run (details in the sections below).",
+    "The targets of search at scale, with the figures of this run (details in the sections below).",
     "",
     ...table(
       ["target", "measured", ""],

@@ -2,7 +2,7 @@
  * Reads per second: GetMemory and SearchMemories (the default search) by callers in a closed loop
  * through the facade over gRPC, on the small one-scope dataset of each engine, rounds alternating
  * the engine order. What a read writes (access counts) is what this part watches, so it uses only
- * what the code from before issue 19 has too: run `--only reads` there to compare.
+ * what the code from before the search indexes has too: run `--only reads` there to compare.
  */
 
 import { mulberry32 } from "../../test/support/mulberry32.js";

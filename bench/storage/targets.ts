@@ -1,5 +1,5 @@
 /**
- * Issue 19's targets, each with the figure measured and whether it was met: searches at the large
+ * The targets of search at scale, each with the figure measured and whether it was met: searches at the large
  * size in one scope, filtered searches' pages, and what the index costs CreateMemory.
  */
 import { sig3, times } from "../harness/report/format.js";
