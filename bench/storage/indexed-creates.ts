@@ -35,14 +35,9 @@ export async function measureIndexedCreates(
   progress: Progress,
 ): Promise<IndexedCreatesRecord> {
   const postgres = storage.engine === "postgres";
-  const withIndex = await createWindows(
-    storage,
-    settings,
-    "with the index",
-    loop,
-    progress,
-  );
-  if (await dropVectorIndex(storage)) progress.note(`  dropped the vector index of ${storage.engine}`);
+  const withIndex = await createWindows(storage, settings, "with the index", loop, progress);
+  if (await dropVectorIndex(storage))
+    progress.note(`  dropped the vector index of ${storage.engine}`);
   const withoutIndex = await createWindows(
     storage,
     postgres ? { ...settings, vectorIndex: false } : settings,
