@@ -11,19 +11,10 @@ import {
   MemoryServiceClient,
   SourceType,
 } from "../../src/index.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import { rejection } from "../support/errors.js";
+import { useWorkerServices, workerTransports } from "./worker-services.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(() => services.close());
-
-const transports = [
-  ["json", { transport: "json" }],
-  ["grpc", { transport: "grpc" }],
-] as const;
+const services = useWorkerServices();
 
 const hashing = new HashingEmbeddingService();
 
@@ -33,10 +24,10 @@ async function hashed(text: string): Promise<number[]> {
   return vector.map(Math.fround);
 }
 
-describe.each(transports)("ConsolidationWorker's embeddings over %s", (_, transport) => {
+describe.each(workerTransports)("ConsolidationWorker's embeddings over %s", (_, transport) => {
   let memory: MemoryServiceClient;
   beforeAll(() => {
-    memory = new MemoryServiceClient({ ...transport, baseUrl: services.memoryUrl, env: {} });
+    memory = new MemoryServiceClient({ ...transport, baseUrl: services().memoryUrl, env: {} });
   });
   afterAll(() => memory.close());
 

@@ -4,27 +4,18 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Memory, NewMemory } from "../../src/index.js";
 import { Code, MemoryServiceClient, SourceType } from "../../src/index.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import { ConsolidationWorker, type ProgressEvent } from "../../src/workers/index.js";
 import { rejection } from "../support/errors.js";
+import { useWorkerServices, workerTransports } from "./worker-services.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(() => services.close());
-
-const transports = [
-  ["json", { transport: "json" }],
-  ["grpc", { transport: "grpc" }],
-] as const;
+const services = useWorkerServices();
 
 const ids = (memories: readonly Memory[]) => memories.map((m) => m.id).sort();
 
-describe.each(transports)("ConsolidationWorker over %s", (_, transport) => {
+describe.each(workerTransports)("ConsolidationWorker over %s", (_, transport) => {
   let memory: MemoryServiceClient;
   beforeAll(() => {
-    memory = new MemoryServiceClient({ ...transport, baseUrl: services.memoryUrl, env: {} });
+    memory = new MemoryServiceClient({ ...transport, baseUrl: services().memoryUrl, env: {} });
   });
   afterAll(() => memory.close());
 

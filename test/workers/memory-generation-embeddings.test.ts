@@ -12,19 +12,10 @@ import {
   MemoryServiceClient,
   SessionsServiceClient,
 } from "../../src/index.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import { rejection } from "../support/errors.js";
+import { useWorkerServices, workerTransports } from "./worker-services.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(() => services.close());
-
-const transports = [
-  ["json", { transport: "json" }],
-  ["grpc", { transport: "grpc" }],
-] as const;
+const services = useWorkerServices();
 
 const facts = [
   "User's name is Ada",
@@ -62,12 +53,16 @@ function broken(name: string, spoil: (vectors: number[][]) => number[][]): Embed
   };
 }
 
-describe.each(transports)("MemoryGenerationWorker's embeddings over %s", (_, transport) => {
+describe.each(workerTransports)("MemoryGenerationWorker's embeddings over %s", (_, transport) => {
   let sessions: SessionsServiceClient;
   let memory: MemoryServiceClient;
   beforeAll(() => {
-    sessions = new SessionsServiceClient({ ...transport, baseUrl: services.sessionsUrl, env: {} });
-    memory = new MemoryServiceClient({ ...transport, baseUrl: services.memoryUrl, env: {} });
+    sessions = new SessionsServiceClient({
+      ...transport,
+      baseUrl: services().sessionsUrl,
+      env: {},
+    });
+    memory = new MemoryServiceClient({ ...transport, baseUrl: services().memoryUrl, env: {} });
   });
   afterAll(async () => {
     await sessions.close();

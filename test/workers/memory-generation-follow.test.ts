@@ -11,7 +11,6 @@ import {
   SessionsServiceClient,
   type WatchReconnectEvent,
 } from "../../src/index.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import {
   type GenerationResult,
   MemoryGenerationWorker,
@@ -19,17 +18,9 @@ import {
 } from "../../src/workers/index.js";
 import { startCuttingRelay } from "../support/cutting-relay.js";
 import { rejection } from "../support/errors.js";
+import { useWorkerServices, workerTransports } from "./worker-services.js";
 
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices();
-});
-afterAll(() => services.close());
-
-const transports = [
-  ["json", { transport: "json" }],
-  ["grpc", { transport: "grpc" }],
-] as const;
+const services = useWorkerServices();
 
 // Said before the worker starts: the backlog.
 const before: [role: string, content: string][] = [
@@ -80,12 +71,16 @@ function followProgress() {
   };
 }
 
-describe.each(transports)("MemoryGenerationWorker in follow mode over %s", (_, transport) => {
+describe.each(workerTransports)("MemoryGenerationWorker in follow mode over %s", (_, transport) => {
   let sessions: SessionsServiceClient;
   let memory: MemoryServiceClient;
   beforeAll(() => {
-    sessions = new SessionsServiceClient({ ...transport, baseUrl: services.sessionsUrl, env: {} });
-    memory = new MemoryServiceClient({ ...transport, baseUrl: services.memoryUrl, env: {} });
+    sessions = new SessionsServiceClient({
+      ...transport,
+      baseUrl: services().sessionsUrl,
+      env: {},
+    });
+    memory = new MemoryServiceClient({ ...transport, baseUrl: services().memoryUrl, env: {} });
   });
   afterAll(async () => {
     await sessions.close();
@@ -201,7 +196,7 @@ describe.each(transports)("MemoryGenerationWorker in follow mode over %s", (_, t
   });
 
   it("creates no duplicate when its watch reconnects between bursts", async () => {
-    const relay = await startCuttingRelay(services.sessionsUrl);
+    const relay = await startCuttingRelay(services().sessionsUrl);
     await using through = new SessionsServiceClient({
       ...transport,
       baseUrl: relay.url,

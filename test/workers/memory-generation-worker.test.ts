@@ -3,26 +3,17 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, MemoryServiceClient, SessionsServiceClient, SourceType } from "../../src/index.js";
-import { type RunningServices, startServices } from "../../src/server/index.js";
 import {
   type ExtractionEngine,
   MemoryGenerationWorker,
   type ProgressEvent,
 } from "../../src/workers/index.js";
 import { rejection } from "../support/errors.js";
+import { useWorkerServices, workerTransports } from "./worker-services.js";
 
 // The services' clock, moved forward to outlive the 24 hours request ids are kept.
 let offsetMs = 0;
-let services: RunningServices;
-beforeAll(async () => {
-  services = await startServices({ now: () => Date.now() + offsetMs });
-});
-afterAll(() => services.close());
-
-const transports = [
-  ["json", { transport: "json" }],
-  ["grpc", { transport: "grpc" }],
-] as const;
+const services = useWorkerServices({ now: () => Date.now() + offsetMs });
 
 const conversation: [role: string | undefined, content: string][] = [
   ["user", "Hi! My name is Ada. I work at Contoso."],
@@ -39,12 +30,16 @@ const expected = [
   { fact: "User lives in Lisbon", topic: "facts" },
 ];
 
-describe.each(transports)("MemoryGenerationWorker over %s", (_, transport) => {
+describe.each(workerTransports)("MemoryGenerationWorker over %s", (_, transport) => {
   let sessions: SessionsServiceClient;
   let memory: MemoryServiceClient;
   beforeAll(() => {
-    sessions = new SessionsServiceClient({ ...transport, baseUrl: services.sessionsUrl, env: {} });
-    memory = new MemoryServiceClient({ ...transport, baseUrl: services.memoryUrl, env: {} });
+    sessions = new SessionsServiceClient({
+      ...transport,
+      baseUrl: services().sessionsUrl,
+      env: {},
+    });
+    memory = new MemoryServiceClient({ ...transport, baseUrl: services().memoryUrl, env: {} });
   });
   afterAll(async () => {
     await sessions.close();
