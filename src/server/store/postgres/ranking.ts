@@ -23,9 +23,10 @@ export interface Ranked {
 const exactSearchBatch = 500;
 
 /**
- * Below this many memories in the scope (its smallest entry), a search ranks them all: that costs
- * less than asking the index, which would pass over the memories of every other scope to find
- * them. Counted with LIMIT, so a large scope costs no more to count than this many.
+ * Below this many memories in the scope (its smallest entry), a search ranks them all, in about
+ * the time an index search takes (docs/search.md), where the index would pass over the memories
+ * of every other scope to find them. Counted with LIMIT, so a large scope costs no more to count
+ * than this many.
  */
 export const exactBelow = 1000;
 

@@ -4,9 +4,9 @@ import type { PostgresOptions, VectorIndexOptions } from "./connection.js";
 // pgvector's HNSW index of the embeddings, which SearchMemories asks unless told to be exact. It
 // indexes each live embedding of the indexed dimension by its sign bits (binary quantization,
 // 192 bytes at 1,536 values) under Hamming distance, as the SQLite store's sketches: the index is
-// a tenth of the size of a half-precision one, each insert costs a third, and the candidates it
-// finds are ranked again on the float32 embeddings (ranking.ts), so recall is as high and the
-// scores returned are exact. docs/search.md has the measurements behind the choice and defaults.
+// a tenth of the size of a half-precision one, what it adds to an insert a fifth (bench/
+// index-variants.ts), and the candidates it finds are ranked again on the float32 embeddings
+// (ranking.ts), so recall is as high and the scores returned are exact. docs/search.md has the measurements behind the choice and defaults.
 
 /** The index's name in the store's schema. */
 export const vectorIndexName = "memories_embedding_hnsw";
