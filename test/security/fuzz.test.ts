@@ -53,6 +53,8 @@ if (!Number.isInteger(seed)) throw new Error("FUZZ_SEED must be an integer");
 if (!Number.isInteger(total) || total < 1) {
   throw new Error("FUZZ_INPUTS must be a positive integer");
 }
+// Printed now, not only in the summary: a run that stops early must be repeatable too.
+console.log(`fuzz: seed ${seed} (FUZZ_SEED=${seed} repeats the run)`);
 
 /** Inputs in flight at once, over pooled connections (raw inputs open their own). */
 const concurrency = 24;
