@@ -42,9 +42,11 @@ export function failureKind(error: ConnectError): FailureKind {
   // it as INTERNAL "Stream closed with error code NGHTTP2_REFUSED_STREAM" or by its name.
   if (/REFUSED_STREAM/.test(error.rawMessage)) return "refused";
   for (let cause: unknown = error.cause, depth = 0; cause && depth < 5; depth++) {
-    const code = (cause as { code?: unknown }).code;
+    const { code, syscall } = cause as { code?: unknown; syscall?: unknown };
     if (typeof code === "string") {
-      if (refusedCodes.has(code)) return "refused";
+      // Whatever its code, a failed connect sent nothing: a listener that dies as it accepts
+      // answers the handshake with a reset (ECONNRESET), not a refusal.
+      if (refusedCodes.has(code) || syscall === "connect") return "refused";
       if (resetCodes.has(code)) return "reset";
     }
     cause = (cause as { cause?: unknown }).cause;

@@ -31,6 +31,17 @@ describe("failureKind", () => {
       "reset",
     ],
     [
+      "a connection reset while it was being made, by a listener that died as it accepted",
+      new ConnectError(
+        "connect ECONNRESET",
+        Code.Unavailable,
+        undefined,
+        undefined,
+        Object.assign(nodeError("ECONNRESET"), { syscall: "connect" }),
+      ),
+      "refused",
+    ],
+    [
       "an HTTP/2 session that died under the stream",
       new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled),
       "reset",
